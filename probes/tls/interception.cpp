@@ -154,17 +154,20 @@ TrustVerdict judge_chain(const ChainVerification& v, const ExpectedRoots& expect
                      "chain verifies to '" + anchor +
                          "' (no expected roots configured: interception not judged)");
     }
-    const auto it = std::find_if(v.path.begin(), v.path.end(),
+    // Name the top-most expected CA: the root, not an intermediate learned under it.
+    const auto it = std::find_if(v.path.rbegin(), v.path.rend(),
                                  [&](const CertFacts& c) { return expected.matches(c); });
-    if (it != v.path.end()) {
-      return verdict(ChainTrust::expected, TrustRule::v1, anchor,
-                     "chain verifies to '" + anchor + "' through the expected CA '" +
-                         it->display_name() + "'");
+    if (it != v.path.rend()) {
+      const std::string ca = it->display_name();
+      return verdict(
+          ChainTrust::expected, TrustRule::v1, anchor,
+          ca == anchor ? "chain verifies to the expected root '" + anchor + "'"
+                       : "chain verifies to '" + anchor + "' through the expected CA '" + ca + "'");
     }
     return verdict(ChainTrust::intercepted, TrustRule::v2, anchor,
-                   "chain verifies to '" + anchor + "', which is not one of the expected roots (" +
-                       expected.describe() +
-                       "): a locally trusted CA re-signs the connection (TLS inspection)",
+                   "chain verifies to '" + anchor +
+                       "', a locally trusted CA that is not one of the expected roots (" +
+                       expected.describe() + "): TLS inspection re-signs the connection",
                    intercepted_advice(anchor));
   }
 
@@ -187,9 +190,9 @@ TrustVerdict judge_chain(const ChainVerification& v, const ExpectedRoots& expect
                    intercepted_advice(claimed));
   }
 
-  const auto it = std::find_if(v.path.begin(), v.path.end(),
+  const auto it = std::find_if(v.path.rbegin(), v.path.rend(),
                                [&](const CertFacts& c) { return expected.matches(c); });
-  if (it != v.path.end()) {
+  if (it != v.path.rend()) {
     const std::string ca = it->display_name();
     return verdict(ChainTrust::untrusted, TrustRule::u2, ca,
                    why + ", although it leads to the expected CA '" + ca + "'",

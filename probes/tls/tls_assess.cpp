@@ -124,9 +124,7 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
   std::vector<Finding> findings;
   if (verdict.trust == ChainTrust::intercepted) {
     into.set_fact("issuing_ca", verdict.issuing_ca);
-    findings.push_back({Diagnosis::tls_intercepted,
-                        "TLS inspection by '" + verdict.issuing_ca + "': " + verdict.reason,
-                        verdict.advice});
+    findings.push_back({Diagnosis::tls_intercepted, verdict.reason, verdict.advice});
   } else if (verdict.trust == ChainTrust::untrusted) {
     findings.push_back({Diagnosis::tls_untrusted, verdict.reason, verdict.advice});
   }
@@ -197,7 +195,7 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
     finish(into, Diagnosis::ok,
            label + ": " + session.version() + " (" + session.cipher() + "); " + verdict.reason +
                "; valid until " + format_rfc3339(dated.not_after_unix) + " (" +
-               days(expiry.days_left) + ")");
+               days(expiry.days_left) + " left)");
     return;
   }
   finish(into, findings.front().diagnosis, label + ": " + findings.front().reason,
@@ -268,8 +266,8 @@ std::optional<TlsSession> run(const core::Target& target, const TlsOptions& opti
         old.session->shutdown();
         finish(into, Diagnosis::tls_version_too_old,
                label + ": only " + old.session->version() +
-                   " could be negotiated; the gateway needs TLS 1.2 or later (" + failure.reason +
-                   ")",
+                   " could be negotiated; the gateway needs TLS 1.2 or later. TLS 1.2+ attempt: " +
+                   failure.reason,
                kTooOldAdvice);
         return std::nullopt;
       }
