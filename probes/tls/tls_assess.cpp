@@ -121,6 +121,9 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
   into.set_fact("tls_trust_rule", std::string(to_string(verdict.rule)));
   if (!expected.empty()) into.set_fact("expected_roots", expected.describe());
 
+  // "issuer" and "not_after" are the keys rules/diagnosis.hpp reads for its advice and titles.
+  into.set_fact("issuer", verdict.issuing_ca);
+
   std::vector<Finding> findings;
   if (verdict.trust == ChainTrust::intercepted) {
     into.set_fact("issuing_ca", verdict.issuing_ca);
@@ -155,6 +158,7 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
 
   const auto expiry = check_expiry(checked, WallClock::now(), options.expiry_warning_days);
   const CertFacts& dated = checked[std::min(expiry.index, checked.size() - 1)];
+  into.set_fact("not_after", format_rfc3339(dated.not_after_unix));
   if (expiry.state == ExpiryCheck::State::expired) {
     findings.push_back({Diagnosis::tls_cert_expired,
                         "certificate '" + dated.display_name() + "' expired on " +
