@@ -393,6 +393,22 @@ TEST(Diagnose, FoldsSkippedDependentsIntoTheFailureTheyDependOn) {
   EXPECT_NE(findings[0].advice.find("The resolver at 10.0.0.53:53 says"), std::string::npos);
 }
 
+TEST(Diagnose, FoldsAPlainSkipThatNamesTheCheckItWaitedFor) {
+  auto tcp = result("tcp:login:443", "tcp", "login.microsoftonline.com:443", "Sign-in",
+                    Status::fail, Diagnosis::tcp_filtered);
+  auto tls = result("tls:login:443", "tls", "login.microsoftonline.com:443", "Sign-in",
+                    Status::skip, Diagnosis::skipped);
+  tls.set_fact("blocked_by", "tcp:login:443");
+  // blocked_by pointing at a result that is not there: nothing to fold into, no finding.
+  auto orphan = result("ws:x", "websocket", "x.test:443", "", Status::skip, Diagnosis::skipped);
+  orphan.set_fact("blocked_by", "tcp:x:443");
+  const auto findings = diagnose({tcp, tls, orphan}, test_profile());
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].summary,
+            "TCP 443 to login.microsoftonline.com: filtered; 1 dependent check skipped");
+  EXPECT_EQ(findings[0].result_ids, (std::vector<std::string>{"tcp:login:443", "tls:login:443"}));
+}
+
 TEST(Diagnose, KeepsProbeAdviceWhenTheGroupAgreesOnIt) {
   auto a = result("a", "tls", "gw.servicebus.windows.net:443", "Azure Relay", Status::fail,
                   Diagnosis::tls_intercepted);
