@@ -78,10 +78,12 @@ bool wait_for_ssl(SSL* ssl, ByteStream& stream, int ssl_error, const core::Deadl
       f = capture_failure(ssl, ssl_error);
       f.cancelled = true;
       return false;
-    case WaitOutcome::failed:
+    case WaitOutcome::failed: {
+      const int poll_errno = errno;  // capture_failure may overwrite errno
       f = capture_failure(ssl, SSL_ERROR_SYSCALL);
-      f.sys_errno = errno;
+      f.sys_errno = poll_errno;
       return false;
+    }
   }
   return false;
 }
