@@ -87,9 +87,9 @@ bool in_range(const std::uint8_t* address, const Range& range) noexcept {
 // sinkhole, stale hosts entry). Documentation and benchmark ranges are left out on purpose: they
 // are not what sinkholes and private zones hand out.
 constexpr Range kV4Ranges[] = {
-    {{0}, 8, "unspecified (sinkhole)"},  // 0.0.0.0/8: "this network", the classic sinkhole answer
+    {{0}, 8, "unspecified: a sinkhole"},  // 0.0.0.0/8: "this network", the classic sinkhole answer
     {{10}, 8, "RFC 1918 private"},
-    {{100, 64}, 10, "CGNAT (100.64.0.0/10)"},
+    {{100, 64}, 10, "CGNAT 100.64.0.0/10"},
     {{127}, 8, "loopback"},
     {{169, 254}, 16, "link-local"},
     {{172, 16}, 12, "RFC 1918 private"},
@@ -97,9 +97,9 @@ constexpr Range kV4Ranges[] = {
 };
 
 constexpr Range kV6Ranges[] = {
-    {{}, 128, "unspecified (sinkhole)"},  // ::
+    {{}, 128, "unspecified: a sinkhole"},  // ::
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, "loopback"},
-    {{0xfc}, 7, "unique local (fc00::/7)"},
+    {{0xfc}, 7, "unique local fc00::/7"},
     {{0xfe, 0x80}, 10, "link-local"},
 };
 

@@ -38,8 +38,8 @@ struct IpAddress {
 };
 
 /// The special-purpose range an address belongs to, named for people: "RFC 1918 private",
-/// "CGNAT (100.64.0.0/10)", "loopback", "link-local", "unique local (fc00::/7)",
-/// "unspecified (sinkhole)". Empty for a public (globally routed) address. An IPv4-mapped IPv6
+/// "CGNAT 100.64.0.0/10", "loopback", "link-local", "unique local fc00::/7",
+/// "unspecified: a sinkhole". Empty for a public (globally routed) address. An IPv4-mapped IPv6
 /// address (::ffff:10.0.0.1) is judged by its IPv4 part.
 std::string_view special_range(const IpAddress& address) noexcept;
 

@@ -141,7 +141,7 @@ TEST_F(DnsProbe, PrivateAnswerUnlessExpected) {
   system_dns_.a("sinkholed.test", "0.0.0.0").a("pe.test", "10.20.0.4");
   const auto sinkhole = probe("sinkholed.test", options());
   EXPECT_EQ(sinkhole.diagnosis, Diagnosis::dns_private_answer);
-  EXPECT_NE(sinkhole.message.find("0.0.0.0 (unspecified (sinkhole))"), std::string::npos)
+  EXPECT_NE(sinkhole.message.find("0.0.0.0 (unspecified: a sinkhole)"), std::string::npos)
       << sinkhole.message;
   EXPECT_EQ(probe("pe.test", options()).diagnosis, Diagnosis::dns_private_answer);
   auto o = options();
