@@ -28,10 +28,14 @@ ResolverConfig config_for(const MockDnsServer& dns, const ScratchDir& dir) {
   return config;
 }
 
-std::vector<std::string> texts(const Resolution& r) {
+std::vector<std::string> texts(const std::vector<IpAddress>& addresses) {
   std::vector<std::string> out;
-  for (const auto& a : r.addresses) out.push_back(a.to_string());
+  out.reserve(addresses.size());
+  for (const auto& a : addresses) out.push_back(a.to_string());
   return out;
+}
+std::vector<std::string> texts(const Resolution& r) {
+  return texts(r.addresses);
 }
 
 TEST(ParseDnsServer, AcceptsAddressesWithOrWithoutPort) {
@@ -70,9 +74,7 @@ TEST(HostsFile, FindsEveryMatchingLineCaseInsensitivelyIpv4First) {
                                "bogus      relay.test\n"
                                "10.0.0.7   other.test relay.testing\n");
   const auto found = lookup_hosts_file(hosts, "relay.test");
-  std::vector<std::string> shown;
-  for (const auto& a : found) shown.push_back(a.to_string());
-  EXPECT_EQ(shown, (std::vector<std::string>{"10.0.0.5", "10.0.0.6", "::1"}));
+  EXPECT_EQ(texts(found), (std::vector<std::string>{"10.0.0.5", "10.0.0.6", "::1"}));
   EXPECT_EQ(lookup_hosts_file(hosts, "ALIAS").size(), 1u);
   EXPECT_TRUE(lookup_hosts_file(hosts, "missing.test").empty());
   EXPECT_TRUE(lookup_hosts_file(dir.path() + "/no-such-file", "relay.test").empty());
@@ -155,6 +157,7 @@ TEST(AddressCache, ConcurrentLookupsOfOneHostShareOneQuery) {
   constexpr int kThreads = 16;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       const auto r = cache.resolve("Shared.Test", core::Deadline::after(5s), core::CancelToken());

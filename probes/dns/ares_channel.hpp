@@ -136,7 +136,7 @@ class AresLookup {
   std::optional<core::Diagnosis> abandoned_;  ///< set when stopped from outside
   std::string_view abandoned_text_;
   std::string setup_error_;  ///< the channel could not be opened
-  std::array<Socket, 2 * ARES_GETSOCK_MAXNUM> sockets_{};
+  std::array<Socket, std::size_t{2} * ARES_GETSOCK_MAXNUM> sockets_{};
   std::optional<Reply> last_reply_;
   AresChannel channel_;  ///< last: destroyed first, so its callbacks see live members
 };

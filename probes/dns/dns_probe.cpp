@@ -61,7 +61,7 @@ core::ProbeResult run(const core::Target& target, const DnsOptions& options,
   std::vector<std::size_t> lookup_of;
   answers.reserve(1 + references.size());
   lookups.reserve(1 + references.size());
-  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  constexpr auto kNone = static_cast<std::size_t>(-1);
 
   bool hosts_answered = false;
   if (options.use_system_resolver) {
