@@ -468,5 +468,67 @@ TEST(TlsProbe, AnRsaLeafOverTls12ReportsItsKey) {
   EXPECT_THAT(fact(r, "tls_cipher"), StartsWith("TLS_ECDHE_RSA_WITH_"));
 }
 
+// run_tls_probe: the direct probe, through tcp::connect_tcp (IP literals: no resolver involved).
+
+TEST(RunTlsProbe, OneResultCarriesTheConnectAndTlsPhasesAndFacts) {
+  const auto& pki = TestPki::get();
+  TlsServer server(serving({pki.leaf, pki.public_intermediate}));
+  auto options = lab_options();
+  options.servername = "relay.test";
+  const auto r = run_tls_probe(core::Target{"127.0.0.1", server.port()}, options, context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::ok) << r.message;
+  EXPECT_EQ(r.status, Status::pass);
+  EXPECT_EQ(r.kind, "tls");
+  EXPECT_EQ(r.target, "127.0.0.1:" + std::to_string(server.port()));
+  std::vector<std::string> phases;
+  for (const auto& p : r.phases) phases.push_back(p.name);
+  EXPECT_EQ(phases, (std::vector<std::string>{"connect", "tls"}));
+  EXPECT_EQ(fact(r, "connected_to"), "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(server.last_sni(), "relay.test");
+  EXPECT_EQ(fact(r, "tls_version"), "TLSv1.3");
+}
+
+TEST(RunTlsProbe, AClosedPortStopsAtTheTcpLayerWithItsDiagnosis) {
+  core::UniqueFd closed(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in where{};
+  where.sin_family = AF_INET;
+  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof where;
+  ASSERT_EQ(::bind(closed.get(), reinterpret_cast<sockaddr*>(&where), length), 0);
+  ::getsockname(closed.get(), reinterpret_cast<sockaddr*>(&where), &length);
+  const auto r = run_tls_probe(core::Target{"127.0.0.1", ntohs(where.sin_port)}, lab_options(),
+                               context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::tcp_refused) << r.message;
+  EXPECT_EQ(r.status, Status::fail);
+  for (const auto& p : r.phases) EXPECT_NE(p.name, "tls");
+}
+
+TEST(RunTlsProbe, ServersLimitedToTls10AreTooOldThroughTheDirectProbeToo) {
+  const auto& pki = TestPki::get();
+  auto config = serving({pki.leaf, pki.public_intermediate});
+  config.min_version = TLS1_VERSION;
+  config.max_version = TLS1_VERSION;
+  config.security_level = 0;
+  TlsServer server(config);
+  const auto r =
+      run_tls_probe(core::Target{"127.0.0.1", server.port()}, lab_options(), context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::tls_version_too_old) << r.message;
+  EXPECT_EQ(fact(r, "tls_version"), "TLSv1");
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST(RunTlsProbe, CancellationDuringTheHandshakeIsReportedAsCancelled) {
+  auto config = serving({TestPki::get().leaf});
+  config.mode = TlsServerConfig::Mode::silent;
+  TlsServer server(config);
+  const auto context = context_with(core::Deadline::never());
+  std::thread canceller([&] {
+    if (server.wait_for_connections(1)) context.cancel.cancel();
+  });
+  const auto r = run_tls_probe(core::Target{"127.0.0.1", server.port()}, lab_options(), context);
+  canceller.join();
+  EXPECT_EQ(r.diagnosis, Diagnosis::probe_cancelled) << r.message;
+}
+
 }  // namespace
 }  // namespace gwprobe::probes::tls
