@@ -115,8 +115,8 @@ void fill_spki(X509* cert, CertFacts& f) {
 
 std::string asn1_text(const ASN1_STRING* s) {
   if (s == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                     static_cast<std::size_t>(ASN1_STRING_length(s)));
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+          static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
 void fill_sans(X509* cert, CertFacts& f) {

@@ -97,6 +97,7 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
   record_session_facts(session, into);
   const auto chain = session.peer_chain();
   std::vector<X509*> presented;
+  presented.reserve(chain.size());
   for (const auto& c : chain) presented.push_back(c.get());
   if (presented.empty()) {
     finish(into, Diagnosis::tls_untrusted, label + ": the server presented no certificate",
@@ -192,6 +193,7 @@ void assess(const TlsSession& session, const std::string& label, const std::stri
   }
 
   std::vector<std::string> codes;
+  codes.reserve(findings.size());
   for (const auto& f : findings) codes.emplace_back(core::to_code(f.diagnosis));
   into.set_fact("tls_problems", codes);
 
@@ -264,6 +266,7 @@ std::optional<TlsSession> run(const core::Target& target, const TlsOptions& opti
         record_session_facts(*old.session, into);
         const auto chain = old.session->peer_chain();
         std::vector<X509*> presented;
+        presented.reserve(chain.size());
         for (const auto& c : chain) presented.push_back(c.get());
         const auto facts = chain_facts(presented);
         record_chain_facts(facts, facts, into);

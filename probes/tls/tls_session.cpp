@@ -219,7 +219,7 @@ HandshakeResult tls_handshake(std::unique_ptr<ByteStream> stream, const Handshak
   if (!settings.sni.empty()) SSL_set_tlsext_host_name(ssl.get(), settings.sni.c_str());
   // One BIO for both directions: SSL_set_bio then owns exactly one reference.
   SSL_set_bio(ssl.get(), bio.get(), bio.get());
-  bio.release();
+  [[maybe_unused]] BIO* owned_by_ssl = bio.release();
   SSL_set_connect_state(ssl.get());
   AlertLog alerts;
   SSL_set_app_data(ssl.get(), &alerts);

@@ -211,7 +211,9 @@ ChainVerification verify_chain(std::span<X509* const> presented, const TrustMate
   add_all(store.get(), trust.ca_file);
   for (std::size_t i = 1; i < presented.size(); ++i) {
     X509Ptr extra = share(presented[i]);
-    if (sk_X509_push(untrusted.get(), extra.get()) > 0) extra.release();
+    if (sk_X509_push(untrusted.get(), extra.get()) > 0) {
+      [[maybe_unused]] X509* owned_by_stack = extra.release();
+    }
   }
   VerifyErrors errors;
   if (X509_STORE_CTX_init(ctx.get(), store.get(), presented[0], untrusted.get()) != 1) {

@@ -18,7 +18,7 @@ using testing::TestCert;
 using testing::TestPki;
 
 std::string write_file(const std::string& name, const std::vector<const TestCert*>& certs) {
-  const std::string path = testing::test_temp_dir() + "/" + name;
+  std::string path = testing::test_temp_dir() + "/" + name;
   testing::write_pem_file(path, certs);
   return path;
 }
@@ -31,6 +31,7 @@ TrustMaterial trust_only(const std::vector<const TestCert*>& certs, const std::s
 
 std::vector<X509*> chain_of(const std::vector<const TestCert*>& certs) {
   std::vector<X509*> out;
+  out.reserve(certs.size());
   for (const auto* c : certs) out.push_back(c->cert());
   return out;
 }
