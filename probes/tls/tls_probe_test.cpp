@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "probes/tls/cert_facts.hpp"
+#include "probes/tls/trust_store.hpp"
 #include "tests/fixtures/cert_factory.hpp"
 #include "tests/fixtures/tls_server.hpp"
 
@@ -466,6 +467,32 @@ TEST(TlsProbe, AnRsaLeafOverTls12ReportsItsKey) {
   EXPECT_EQ(fact(r, "cert0_key"), "RSA 2048");
   EXPECT_EQ(fact(r, "cert1_key"), "EC P-256");
   EXPECT_THAT(fact(r, "tls_cipher"), StartsWith("TLS_ECDHE_RSA_WITH_"));
+}
+
+TEST(TlsProbe, ProbesRunningInParallelShareTheCachedTrustStore) {
+  // A check runs many TLS probes at once against one CA bundle (and the system store).
+  constexpr int kThreads = 6;
+  constexpr int kProbesEach = 3;
+  if (!load_system_certificates()) GTEST_SKIP() << "no system trust store on this machine";
+  const auto& pki = TestPki::get();
+  auto options = lab_options();
+  options.use_system_store = true;
+  options.expected_root_sha1 = {pki.public_root.sha1()};
+  std::vector<std::unique_ptr<TlsServer>> servers;
+  for (int i = 0; i < kThreads; ++i) {
+    servers.push_back(std::make_unique<TlsServer>(serving({pki.leaf, pki.public_intermediate})));
+  }
+  std::vector<int> passed(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < kProbesEach; ++n) {
+        passed[i] += check(*servers[i], options).diagnosis == Diagnosis::ok ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) EXPECT_EQ(passed[i], kProbesEach) << "thread " << i;
 }
 
 // run_tls_probe: the direct probe, through tcp::connect_tcp (IP literals: no resolver involved).
