@@ -246,6 +246,24 @@ TEST(TlsProbe, AnExpiredLeafIsReportedAsExpired) {
   EXPECT_EQ(fact(r, "tls_trust"), "expected");  // expiry does not make it untrusted
 }
 
+TEST(TlsProbe, ALeafNotYetValidIsReportedWithTheClockAdvice) {
+  const auto& pki = TestPki::get();
+  const TestCert future = testing::issue_cert({"relay.test",
+                                               "",
+                                               {"relay.test"},
+                                               {},
+                                               false,
+                                               testing::KeyKind::ec_p256,
+                                               std::chrono::hours(48),
+                                               std::chrono::hours(24 * 90)},
+                                              pki.public_intermediate);
+  TlsServer server(serving({future, pki.public_intermediate}));
+  const auto r = check(server, lab_options());
+  EXPECT_EQ(r.diagnosis, Diagnosis::tls_cert_expired) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("certificate 'relay.test' is not valid before"));
+  EXPECT_THAT(r.advice, HasSubstr("clock"));
+}
+
 TEST(TlsProbe, ALeafExpiringWithinTheWarningWindowIsAWarning) {
   const auto& pki = TestPki::get();
   TlsServer server(serving({pki.expiring_leaf, pki.public_intermediate}));
