@@ -13,7 +13,7 @@ BUILD_PKGS=(
 # the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemon
 LAB_PKGS=(
   iproute2 nftables iptables conntrack squid-openssl dnsmasq-base haproxy tinyproxy socat
-  netcat-openbsd dnsutils tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
+  netcat-openbsd dnsutils curl tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
   python3-websockets
 )
 # report rendering (headless browser test) and the Prometheus exposition checker (promtool)
