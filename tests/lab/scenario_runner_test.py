@@ -21,7 +21,7 @@ import scenario_runner as runner  # noqa: E402
 FAKE = os.path.join(HERE, "fake_gwprobe.py")
 SCENARIOS = sorted(glob.glob(os.path.join(HERE, "scenarios", "*.toml")))
 
-MINIMAL_PROFILE = 'profile_toml = """[profile]\\nname = "t"\\n"""'
+MINIMAL_PROFILE = 'profile_toml = """name = "t"\\n"""'
 
 
 def scenario_from(text, profiles_dir=None):
@@ -268,7 +268,7 @@ class FakeGwprobeTest(unittest.TestCase):
         self.argv_log = os.path.join(self.tmp.name, "argv.log")
         self.profile = os.path.join(self.tmp.name, "profile.toml")
         with open(self.profile, "w") as f:
-            f.write('[profile]\nname = "t"\n')
+            f.write('name = "t"\n')
         self.env = runner.child_env({"FAKE_GWPROBE_REPORT": self.report_path,
                                      "FAKE_GWPROBE_ARGV_LOG": self.argv_log})
 

@@ -158,7 +158,7 @@ class TeardownTest(unittest.TestCase):
         path = os.path.join(directory, "teardown-probe.toml")
         with open(path, "w") as f:
             f.write('description = "teardown test"\n[topology]\nsquid = true\npostgres = "running"\n'
-                    '[gwprobe]\nprofile_toml = """[profile]\\nname = \\"t\\"\\n"""\n'
+                    '[gwprobe]\nprofile_toml = """name = \\"t\\"\\n"""\n'
                     '[expect]\nexit = 0\nverdict = "ready"\n')
         return path
 
