@@ -40,13 +40,13 @@ declare -A HOST_ALIASES=(
 
 # Knobs and their defaults (a healthy lab). Order here is the order `help` prints.
 readonly KNOB_ORDER=(firewall direct dns dns_nxdomain dns_records dns_cnames dns_dead_zones
-  reference reference_records reference_nxdomain servers relay_listen login_listen squid
+  reference reference_records reference_nxdomain reference_cnames servers relay_listen login_listen squid
   squid_auth squid_deny_connect squid_websocket squid_bump stripper stripper_ports idle_cut
   idle_cutter idle_ports intercept_host postgres cloud_command cloud_command_wait)
 declare -A KNOB=(
   [firewall]="" [direct]=allow
   [dns]=on [dns_nxdomain]="" [dns_records]="" [dns_cnames]="" [dns_dead_zones]=""
-  [reference]=on [reference_records]="" [reference_nxdomain]=""
+  [reference]=on [reference_records]="" [reference_nxdomain]="" [reference_cnames]=""
   [servers]=on [relay_listen]="80:web 443:web-tls 5671:tls 5672:tcp 9350-9354:tcp"
   [login_listen]="443:web-tls"
   [squid]=off [squid_auth]=none [squid_deny_connect]="" [squid_websocket]=allow [squid_bump]=off
@@ -60,11 +60,12 @@ declare -A KNOB_HELP=(
   [dns]="on | off: the system resolver (dnsmasq on ns1 $DNS_IP, in every namespace's resolv.conf)"
   [dns_nxdomain]="zones the system resolver answers NXDOMAIN (e.g. relay.lab.test)"
   [dns_records]="NAME=IP records added to / overriding the system resolver's"
-  [dns_cnames]="ALIAS=TARGET CNAMEs on the system resolver (list several for a chain)"
+  [dns_cnames]="ALIAS=TARGET CNAMEs on the system resolver (list several for a chain; ALIAS loses its own address record)"
   [dns_dead_zones]="zones the system resolver forwards to a dead upstream (queries time out)"
   [reference]="on | off: the reference resolver (dnsmasq on ns2 $REFERENCE_DNS_IP), same records as ns1 unless overridden"
   [reference_records]="NAME=IP overrides on the reference resolver (split DNS)"
   [reference_nxdomain]="zones the reference resolver answers NXDOMAIN"
+  [reference_cnames]="ALIAS=TARGET CNAMEs on the reference resolver"
   [servers]="on | off: the cloud's TCP/TLS/HTTP/WebSocket echo servers"
   [relay_listen]="PORTS:MODE listeners of relay.lab.test (MODE = tcp | tls | web | web-tls)"
   [login_listen]="PORTS:MODE listeners of login.lab.test"
@@ -298,11 +299,11 @@ validate_knobs() {
       valid_dns_name "$item" || die "knob $k: '$item' is not a DNS name"
     done < <(knob_list $k)
   done
-  for k in dns_records reference_records dns_cnames; do
+  for k in dns_records reference_records dns_cnames reference_cnames; do
     while IFS= read -r item; do
       [[ $item == *=* ]] || die "knob $k: '$item' is not NAME=VALUE"
       valid_dns_name "${item%%=*}" || die "knob $k: '${item%%=*}' is not a DNS name"
-      if [ $k = dns_cnames ]; then
+      if [[ $k == *_cnames ]]; then
         valid_dns_name "${item#*=}" || die "knob $k: '${item#*=}' is not a DNS name"
       else
         valid_ipv4 "${item#*=}" || die "knob $k: '${item#*=}' is not an IPv4 address"
@@ -548,11 +549,13 @@ EOF
   chmod 644 "$d"/*.pem
 }
 
-write_dnsmasq_conf() {  # ROLE ADDR RECORDS_KNOB NXDOMAIN_KNOB -> conf path on stdout
+write_dnsmasq_conf() {  # ROLE ADDR RECORDS_KNOB NXDOMAIN_KNOB CNAMES_KNOB -> conf path on stdout
   local role=$1 addr=$2 conf="$LAB_DIR/dns/$1.conf" item zone name skip
   declare -A records=()
   for name in "${!LAB_HOSTS[@]}"; do records[$name]=${LAB_HOSTS[$name]}; done
   while IFS= read -r item; do records[${item%%=*}]=${item#*=}; done < <(knob_list "$3")
+  # A CNAME owner has no other records (RFC 1034), so an alias drops its address record.
+  while IFS= read -r item; do unset "records[${item%%=*}]"; done < <(knob_list "$5")
   local zones
   zones=$(knob_list "$4")
   {
@@ -577,8 +580,8 @@ write_dnsmasq_conf() {  # ROLE ADDR RECORDS_KNOB NXDOMAIN_KNOB -> conf path on s
       done
       [ $skip = 1 ] || echo "host-record=$name,${records[$name]}"
     done
+    while IFS= read -r item; do echo "cname=${item%%=*},${item#*=}"; done < <(knob_list "$5")
     if [ "$role" = system ]; then
-      while IFS= read -r item; do echo "cname=${item%%=*},${item#*=}"; done < <(knob_list dns_cnames)
       while IFS= read -r zone; do echo "server=/$zone/$DEAD_UPSTREAM_IP"; done < <(knob_list dns_dead_zones)
     fi
   } >"$conf"
@@ -589,12 +592,12 @@ start_dns() {
   mkdir -p "$LAB_DIR/dns"
   local conf
   if [ "${KNOB[dns]}" = on ]; then
-    conf=$(write_dnsmasq_conf system "$DNS_IP" dns_records dns_nxdomain)
+    conf=$(write_dnsmasq_conf system "$DNS_IP" dns_records dns_nxdomain dns_cnames)
     start_daemon dnsmasq-system "$NS_DNS" "$LAB_DIR/dns/system.out" dnsmasq -k -C "$conf"
     WAITS+=("udp $NS_DNS $DNS_IP 53 dnsmasq-system")
   fi
   if [ "${KNOB[reference]}" = on ]; then
-    conf=$(write_dnsmasq_conf reference "$REFERENCE_DNS_IP" reference_records reference_nxdomain)
+    conf=$(write_dnsmasq_conf reference "$REFERENCE_DNS_IP" reference_records reference_nxdomain reference_cnames)
     start_daemon dnsmasq-reference "$NS_DNS" "$LAB_DIR/dns/reference.out" dnsmasq -k -C "$conf"
     WAITS+=("udp $NS_DNS $REFERENCE_DNS_IP 53 dnsmasq-reference")
   fi

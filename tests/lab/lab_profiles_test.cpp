@@ -87,7 +87,8 @@ TEST(LabProfiles, HealthyMakesTheLegacyRelayPortsOptionalInHttpsMode) {
 TEST(LabProfiles, PrivateAnswersAreExpectedExceptWhereTheyAreTheFinding) {
   EXPECT_TRUE(load("lab-healthy.toml").dns.private_answers_expected);
   EXPECT_FALSE(load("lab-public-names.toml").dns.private_answers_expected);
-  EXPECT_EQ(load("lab-reference.toml").dns.reference_resolvers,
+  EXPECT_FALSE(load("lab-split-dns.toml").dns.private_answers_expected);
+  EXPECT_EQ(load("lab-split-dns.toml").dns.reference_resolvers,
             std::vector<std::string>{"10.77.2.3"});
 }
 

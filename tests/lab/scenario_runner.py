@@ -12,6 +12,7 @@ tears the lab down, also on failure, Ctrl-C or SIGTERM.
 
 Exit: 0 pass, 1 mismatch or lab failure, 2 bad scenario or arguments, 77 skipped (not root, no
 network namespaces, gwprobe without `check`, or expectations pending until a probe lands).
+GWPROBE_LAB_STRICT=1 turns pending expectations into failures (for when every probe has landed).
 Standard library only; needs Python >= 3.11 (tomllib): run it with /usr/bin/python3.
 """
 
@@ -302,15 +303,23 @@ def result_label(r):
     return text
 
 
-def evaluate(scenario, report, exit_code, output_text="", secrets=()):
-    """Compares a gwprobe JSON report (dict, or None when none was printed) with [expect]."""
+def evaluate(scenario, report, exit_code, output_text="", secrets=(), strict=False):
+    """Compares a gwprobe JSON report (dict, or None when none was printed) with [expect].
+    strict: pending expectations count as mismatches (once every probe has landed)."""
     ev = Evaluation([], [], 0, set())
     for name, value in secrets:
         if value and value in output_text:
             ev.mismatches.append(("secrets", f"{name} never printed", "it appears in gwprobe output"))
     if report is None:
-        ev.mismatches.append(("report", "a JSON report on stdout", f"none (exit {exit_code})"))
-        return ev
+        if exit_code == EXIT_USAGE and scenario.requires:
+            # A scenario for a probe that has not landed may need a flag that has not either
+            # (--proxy before the proxy probe): pending, with gwprobe's own words.
+            said = next((line for line in output_text.splitlines() if line.strip()), "")
+            ev.pending.append(("command line", f"gwprobe rejected it (exit 2: {said.strip()}); "
+                                               f"needs probes: {', '.join(scenario.requires)}"))
+        else:
+            ev.mismatches.append(("report", "a JSON report on stdout", f"none (exit {exit_code})"))
+        return _strict(ev) if strict else ev
     if report.get("schema") != "gwprobe.report/v1":
         ev.mismatches.append(("schema", "gwprobe.report/v1", repr(report.get("schema"))))
     results = [r for r in report.get("results", []) if isinstance(r, dict)]
@@ -346,6 +355,12 @@ def evaluate(scenario, report, exit_code, output_text="", secrets=()):
             ev.mismatches.append((what, str(expected), str(got)))
         else:
             ev.checked += 1
+    return _strict(ev) if strict else ev
+
+
+def _strict(ev):
+    ev.mismatches += [(what, "no pending expectations (strict)", why) for what, why in ev.pending]
+    ev.pending = []
     return ev
 
 
@@ -647,7 +662,8 @@ def main(argv=None):
                 _write(os.path.join(opts.artifacts, f"{scenario.name}.report.json"), out)
                 _write(os.path.join(opts.artifacts, f"{scenario.name}.stderr"), err)
             secrets = [(n, lab.env.get(n, "")) for n in SECRET_VARS]
-            ev = evaluate(scenario, report, code, out + err, secrets)
+            ev = evaluate(scenario, report, code, out + err if report is not None else err + out,
+                          secrets, strict=os.environ.get("GWPROBE_LAB_STRICT") == "1")
             outcome = ev.outcome
             text = format_evaluation(scenario, ev, report)
             if text:

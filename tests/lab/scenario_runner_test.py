@@ -195,6 +195,27 @@ class EvaluateTest(unittest.TestCase):
         self.assertEqual(ev.mismatches, [("proxy:login.lab.test:443", "OK",
                                           "no such check in the report")])
 
+    def test_strict_mode_turns_pending_expectations_into_failures(self):
+        s = scenario_from(DROP_SCENARIO + '    "proxy:*" = "PROXY_AUTH_REQUIRED"\n')
+        ev = runner.evaluate(s, DROP_REPORT, 0, strict=True)
+        self.assertEqual(ev.pending, [])
+        self.assertEqual([m[0] for m in ev.mismatches], ["proxy:*", "verdict", "exit code"])
+        self.assertEqual(ev.outcome, runner.EXIT_FAIL)
+
+    def test_a_rejected_command_line_is_pending_for_a_scenario_awaiting_probes(self):
+        s = scenario_from(DROP_SCENARIO)  # requires = ["proxy"]
+        said = "gwprobe: The following arguments were not expected: --proxy\n"
+        ev = runner.evaluate(s, None, 2, said)
+        self.assertEqual(ev.mismatches, [])
+        self.assertEqual(ev.pending[0][0], "command line")
+        self.assertIn("not expected: --proxy", ev.pending[0][1])
+        self.assertEqual(runner.evaluate(s, None, 2, said, strict=True).outcome, runner.EXIT_FAIL)
+
+    def test_a_rejected_command_line_fails_a_scenario_that_awaits_nothing(self):
+        s = scenario_from(DROP_SCENARIO.replace('requires = ["proxy"]', ""))
+        ev = runner.evaluate(s, None, 2, "gwprobe: bad flag\n")
+        self.assertEqual(ev.outcome, runner.EXIT_FAIL)
+
     def test_no_json_report_is_a_failure(self):
         ev = runner.evaluate(self.scenario, None, 3)
         self.assertEqual(ev.mismatches, [("report", "a JSON report on stdout", "none (exit 3)")])
