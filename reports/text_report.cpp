@@ -13,12 +13,19 @@ namespace gwprobe::reports {
 namespace {
 
 constexpr std::size_t kLineWidth = 100;
-constexpr std::size_t kKindColumnMax = 9;     // "websocket"
-constexpr std::size_t kTargetColumnMax = 44;  // "contoso-relay.servicebus.windows.net:5671"
-constexpr std::size_t kDurationColumn = 8;    // "850 µs", "4 m 05 s"
-constexpr std::size_t kFactKeyColumnMax = 24;
+constexpr std::size_t kKindColumnMax = 9;      // "websocket"
+constexpr std::size_t kTargetColumnMax = 44;   // "contoso-relay.servicebus.windows.net:5671"
+constexpr std::size_t kDurationColumn = 8;     // "850 µs", "4 m 05 s"
+constexpr std::size_t kFactKeyColumnMax = 24;  // longer keys push their own line's value
+constexpr std::size_t kKeyMax = 32;            // keys are identifiers; longer ones are cut
 constexpr std::string_view kCheckIndent = "  ";
 constexpr std::string_view kDetailIndent = "    ";  // under the kind column
+
+/// A short identifier (kind, fact or note key) for a column: printable, cut in the middle when it
+/// is longer than `max` columns.
+std::string short_label(std::string_view text, std::size_t max) {
+  return truncate_middle(plain_text(text), max);
+}
 
 /// ANSI SGR colouring that disappears when colour is off.
 class Painter {
@@ -188,7 +195,7 @@ struct Columns {
 Columns measure(const core::RunReport& report) {
   Columns c;
   for (const auto& r : report.results) {
-    const std::size_t kind = display_width(plain_text(r.kind));
+    const std::size_t kind = display_width(short_label(r.kind, kKindColumnMax));
     const std::size_t target = display_width(plain_text(r.target));
     if (kind <= kKindColumnMax) c.kind = std::max(c.kind, kind);
     if (target <= kTargetColumnMax) c.target = std::max(c.target, target);
@@ -206,7 +213,7 @@ void write_details(std::ostream& out, const core::ProbeResult& r, const Painter&
   }
   if (!phases.empty()) rows.emplace_back("phases", phases);
   for (const auto& f : r.facts)
-    rows.emplace_back(plain_text(f.key), plain_text(core::to_text(f.value)));
+    rows.emplace_back(short_label(f.key, kKeyMax), plain_text(core::to_text(f.value)));
   std::size_t key_width = 0;
   for (const auto& [key, value] : rows) {
     const std::size_t w = display_width(key);
@@ -231,23 +238,30 @@ void write_check(std::ostream& out, const core::ProbeResult& r, const Columns& c
   std::string line(kCheckIndent);
   line += paint(symbol(r.status), status_sgr(r.status));
   line += ' ';
-  line += pad_right(plain_text(r.kind), columns.kind);
+  line += pad_right(short_label(r.kind, kKindColumnMax), columns.kind);
   line += "  ";
   const bool ran = !skipped || r.duration.count() > 0;
   line += pad_left(ran ? core::format_duration(r.duration) : std::string("—"), kDurationColumn);
   line += "  ";
   line += pad_right(plain_text(r.target), columns.target);
-  if (r.diagnosis != core::Diagnosis::ok) {
-    line += "  ";
-    line += paint(core::to_code(r.diagnosis), code_sgr(r.status));
-  }
+  // The code ends the line when it fits; after a very long target it leads the message instead.
+  std::string code;
+  if (r.diagnosis != core::Diagnosis::ok)
+    code = paint(core::to_code(r.diagnosis), code_sgr(r.status));
+  const bool code_fits = visible_width(line) + 2 + visible_width(code) <= kLineWidth;
+  if (!code.empty() && code_fits) line += "  " + code;
   rtrim(line);
   out << line << '\n';
-  if ((!passed || options.verbose) && !r.message.empty()) {
-    const std::string indent(kDetailIndent);
-    for (const auto& l : wrap(plain_text(r.message), indent, indent)) {
-      out << (skipped ? indent + paint(l.substr(indent.size()), "2") : l) << '\n';
-    }
+  const std::string indent(kDetailIndent);
+  const std::string message = (!passed || options.verbose) ? plain_text(r.message) : std::string();
+  std::string lead = indent;
+  if (!code.empty() && !code_fits) lead += code + (message.empty() ? "" : "  ");
+  auto lines = wrap(message, lead, indent);
+  if (lines.empty() && lead != indent) lines.push_back(lead);
+  for (auto& l : lines) {
+    // Skips are dim: paint the text after the indent (colour was not part of the measuring).
+    if (skipped) l = indent + paint(l.substr(indent.size()), "2");
+    out << l << '\n';
   }
   if (!passed && !skipped && !r.advice.empty()) write_advice(out, r.advice, kDetailIndent, paint);
   if (options.verbose) write_details(out, r, paint);
@@ -269,7 +283,7 @@ void write_text(const core::RunReport& report, std::ostream& out, const WriteOpt
     if (!report.profile_source.empty()) about += " (" + plain_text(report.profile_source) + ")";
   }
   about += " · " + human_utc(report.started_at);
-  out << paint(about, "2") << '\n';
+  for (const auto& l : wrap(about, "", "")) out << paint(l, "2") << '\n';
   if (report.interrupted) {
     out << paint("INTERRUPTED", "1;33")
         << ": the run was cut short (Ctrl-C or the overall deadline); results are partial.\n";
@@ -278,7 +292,8 @@ void write_text(const core::RunReport& report, std::ostream& out, const WriteOpt
   const Columns columns = measure(report);
   if (report.results.empty()) out << "\nNo checks were run.\n";
   for (const auto& group : group_by_endpoint(report.results)) {
-    out << '\n' << paint(plain_text(group_title(group)), "1") << '\n';
+    out << '\n';
+    for (const auto& l : wrap(plain_text(group_title(group)), "", "")) out << paint(l, "1") << '\n';
     for (const auto* r : group.results) write_check(out, *r, columns, options, paint);
   }
 
@@ -318,12 +333,12 @@ void write_text(const core::RunReport& report, std::ostream& out, const WriteOpt
     out << '\n' << paint("Notes", "1") << '\n';
     std::size_t key_width = 0;
     for (const auto& n : report.notes) {
-      key_width = std::max(key_width, display_width(plain_text(n.key)));
+      const std::size_t w = display_width(short_label(n.key, kKeyMax));
+      if (w <= kFactKeyColumnMax) key_width = std::max(key_width, w);
     }
-    key_width = std::min(key_width, kFactKeyColumnMax);
     for (const auto& n : report.notes) {
       const std::string first =
-          std::string(kCheckIndent) + pad_right(plain_text(n.key), key_width) + "  ";
+          std::string(kCheckIndent) + pad_right(short_label(n.key, kKeyMax), key_width) + "  ";
       const std::string next = std::string(kCheckIndent) + std::string(key_width + 2, ' ');
       auto lines = wrap(plain_text(n.value), first, next);
       if (lines.empty()) {
