@@ -27,7 +27,7 @@ constexpr int kBarHeight = 14;
 constexpr int kBottomPad = 6;
 constexpr std::size_t kLabelColumns = 44;  // kind and target, at ~6.7 units per character
 constexpr int kMaxTicks = 5;
-constexpr microseconds kMinAxis{1000};  // an all-zero endpoint still gets a 1 ms axis
+constexpr microseconds kMinAxis{100};  // an endpoint whose checks took no time still gets an axis
 
 constexpr std::string_view kStyle = R"css(
 :root{--ink:#1f2933;--muted:#64748b;--line:#e2e8f0;--card:#fff;--bg:#f1f5f9;
