@@ -230,9 +230,9 @@ void write_details(std::ostream& out, const core::ProbeResult& r, const Painter&
 }
 
 /// One check: status, kind, duration, target and code on one aligned line; the message, the
-/// advice ("→") and (verbose) the details indented below it.
+/// advice ("→", when `show_advice`) and (verbose) the details indented below it.
 void write_check(std::ostream& out, const core::ProbeResult& r, const Columns& columns,
-                 const WriteOptions& options, const Painter& paint) {
+                 const WriteOptions& options, const Painter& paint, bool show_advice) {
   const bool passed = r.status == core::Status::pass;
   const bool skipped = r.status == core::Status::skip;
   std::string line(kCheckIndent);
@@ -263,7 +263,9 @@ void write_check(std::ostream& out, const core::ProbeResult& r, const Columns& c
     if (skipped) l = indent + paint(l.substr(indent.size()), "2");
     out << l << '\n';
   }
-  if (!passed && !skipped && !r.advice.empty()) write_advice(out, r.advice, kDetailIndent, paint);
+  if (show_advice && !passed && !skipped && !r.advice.empty()) {
+    write_advice(out, r.advice, kDetailIndent, paint);
+  }
   if (options.verbose) write_details(out, r, paint);
 }
 
@@ -290,11 +292,14 @@ void write_text(const core::RunReport& report, std::ostream& out, const WriteOpt
   }
 
   const Columns columns = measure(report);
+  // "What to change" lives in the findings, once per problem; repeating it under every failing
+  // port is noise. Verbose output (and a report without findings) keeps it per check.
+  const bool show_advice = options.verbose || report.findings.empty();
   if (report.results.empty()) out << "\nNo checks were run.\n";
   for (const auto& group : group_by_endpoint(report.results)) {
     out << '\n';
     for (const auto& l : wrap(plain_text(group_title(group)), "", "")) out << paint(l, "1") << '\n';
-    for (const auto* r : group.results) write_check(out, *r, columns, options, paint);
+    for (const auto* r : group.results) write_check(out, *r, columns, options, paint, show_advice);
   }
 
   if (!report.findings.empty()) {

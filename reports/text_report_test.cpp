@@ -98,7 +98,7 @@ TEST(TextReport, AlignsTheTargetColumnAcrossAllChecks) {
   EXPECT_EQ(column("login.microsoftonline.com:443"), column("any"));
 }
 
-TEST(TextReport, ShowsCodeMessageAndIndentedAdviceForAFailure) {
+TEST(TextReport, ShowsCodeAndMessageForAFailureAndLeavesTheAdviceToTheFindings) {
   const auto lines = lines_of(text(testdata::sample_report()));
   const std::size_t i = line_index(lines, "TLS_INTERCEPTED");
   ASSERT_LT(i + 2, lines.size());
@@ -107,7 +107,18 @@ TEST(TextReport, ShowsCodeMessageAndIndentedAdviceForAFailure) {
   EXPECT_EQ(lines[i + 1],
             "    certificate issued by \"Contoso TLS Inspection CA\", not a Microsoft or DigiCert "
             "root");
-  EXPECT_EQ(lines[i + 2].rfind("    → Exclude *.microsoftonline.com", 0), 0u) << lines[i + 2];
+  EXPECT_EQ(lines[i + 2].find("→"), std::string::npos) << lines[i + 2];
+}
+
+TEST(TextReport, ShowsEachChecksOwnAdviceWhenVerboseOrWhenThereAreNoFindings) {
+  auto report = testdata::sample_report();
+  const auto verbose = lines_of(text(report, {.verbose = true}));
+  const std::size_t i = line_index(verbose, "TLS_INTERCEPTED");
+  EXPECT_EQ(verbose[i + 2].rfind("    → Exclude *.microsoftonline.com", 0), 0u) << verbose[i + 2];
+  report.findings.clear();
+  const auto plain = lines_of(text(report));
+  const std::size_t warn = line_index(plain, "TCP_FILTERED");
+  EXPECT_EQ(plain[warn + 2].rfind("    → Optional while", 0), 0u) << plain[warn + 2];
 }
 
 TEST(TextReport, HidesPassingDetailsUnlessVerbose) {
@@ -121,10 +132,8 @@ TEST(TextReport, HidesPassingDetailsUnlessVerbose) {
   EXPECT_NE(verbose.find("checks  tls:login.microsoftonline.com:443"), std::string::npos);
 }
 
-TEST(TextReport, ShowsAWarningsAdviceButNotASkipsOrAPass) {
+TEST(TextReport, ShowsASkipsReasonDimAndNothingMore) {
   const auto lines = lines_of(text(testdata::sample_report()));
-  const std::size_t warn = line_index(lines, "TCP_FILTERED");
-  EXPECT_EQ(lines[warn + 2].rfind("    → Optional while", 0), 0u);
   const std::size_t skip = line_index(lines, "SKIPPED");
   EXPECT_EQ(lines[skip + 1], "    not run: dns:contoso.frontend.clouddatahub.net failed");
   EXPECT_TRUE(lines[skip + 2].empty());  // then the next group
