@@ -44,8 +44,25 @@ std::vector<std::size_t> deps_of(std::optional<std::size_t> index) {
 
 }  // namespace
 
+probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings) {
+  probes::tls::TlsOptions options;
+  options.min_version = probes::tls::parse_min_version(settings.min_version)
+                            .value_or(probes::tls::MinVersion::tls1_2);
+  options.expected_root_sha1 = settings.expected_root_sha1;
+  options.expected_root_sha256 = settings.expected_root_sha256;
+  options.expected_root_names = settings.expected_root_names;
+  options.ca_file = settings.ca_file;
+  // A profile with only a CA file (local, lab) trusts that file alone; with fingerprints, the
+  // roots come from the system trust store.
+  options.use_system_store = settings.ca_file.empty() || !settings.expected_root_sha1.empty() ||
+                             !settings.expected_root_sha256.empty();
+  options.spki_pins = settings.spki_pins;
+  options.expiry_warning_days = settings.expiry_warning_days;
+  return options;
+}
+
 const std::vector<std::string>& plannable_kinds() {
-  static const std::vector<std::string> kinds = {"dns", "tcp"};
+  static const std::vector<std::string> kinds = {"dns", "tcp", "tls"};
   return kinds;
 }
 
@@ -103,7 +120,17 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
         tcp.depends_on = deps_of(dns_index);
         tcp_index = plan.add(std::move(tcp));
       }
-      (void)tcp_index;
+      if (endpoint.tls && plan.wants("tls")) {
+        probes::ProbeSpec tls;
+        tls.id = "tls:" + target.to_string();
+        tls.target = target;
+        tls.endpoint = endpoint.name;
+        tls.required = required;
+        tls.timeout = timeout;
+        tls.options = tls_options_from(profile.tls);
+        tls.depends_on = deps_of(tcp_index ? tcp_index : dns_index);
+        plan.add(std::move(tls));
+      }
     }
   }
   return plan.take();

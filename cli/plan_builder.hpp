@@ -10,6 +10,7 @@
 #include "core/result.hpp"
 #include "probes/probe.hpp"
 #include "probes/resolve.hpp"
+#include "probes/tls/tls_options.hpp"
 #include "rules/profile.hpp"
 
 namespace gwprobe::cli {
@@ -23,6 +24,10 @@ struct PlanSettings {
   /// the machine's; tests and labs point them at their own files and mock servers.
   probes::ResolverConfig resolver;
 };
+
+/// TLS probe options from a profile's [tls] settings: expected roots by fingerprint (with the
+/// system trust store) or a CA file (which alone is trusted when no fingerprint is given).
+probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings);
 
 /// The probe kinds `check` can plan, in layer order.
 const std::vector<std::string>& plannable_kinds();

@@ -11,6 +11,7 @@
 #include "core/version.hpp"
 #include "probes/resolve.hpp"
 #include "probes/runner.hpp"
+#include "rules/diagnosis.hpp"
 
 namespace gwprobe::cli {
 namespace {
@@ -42,8 +43,7 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
 
   core::RunReport report;
   report.tool_version = core::kVersion;
-  report.profile = "(single probe)";
-  report.profile_source = "command line";
+  report.profile = "single probe";
   report.started_at = std::chrono::system_clock::now();
   probes::AddressCache addresses{options.resolver};
   probes::RunnerOptions runner;
@@ -56,20 +56,14 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
       std::chrono::steady_clock::now() - start);
   report.interrupted = outcome.interrupted;
   report.results = std::move(outcome.results);
+  // A single probe has no profile: the rules still give advice, findings and the verdict.
+  rules::Profile adhoc;
+  adhoc.name = "single probe";
+  for (auto& result : report.results) rules::fill_advice(result, adhoc);
+  report.findings = rules::diagnose(report.results, adhoc);
+  report.verdict = rules::verdict_for(report.results, false);
   report.counts = core::count_results(report.results);
   const auto status = report.results.front().status;
-  report.verdict = status == core::Status::pass   ? core::Verdict::ready
-                   : status == core::Status::warn ? core::Verdict::degraded
-                                                  : core::Verdict::not_ready;
-  if (report.results.front().status != core::Status::pass) {
-    core::Finding finding;
-    finding.diagnosis = report.results.front().diagnosis;
-    finding.severity = report.results.front().status;
-    finding.summary = report.results.front().message;
-    finding.advice = report.results.front().advice;
-    finding.result_ids = {report.results.front().id};
-    report.findings.push_back(std::move(finding));
-  }
   emit_report(report, options.output);
   if (report.interrupted) return exit_code::interrupted;
   return status == core::Status::pass || status == core::Status::warn ? exit_code::ready

@@ -35,9 +35,9 @@ using ProbeOptions = std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOpti
 
 /// One entry of a plan: what to probe, how, and how it is labelled in reports.
 struct ProbeSpec {
-  std::string id;            ///< unique in the plan, e.g. "tcp:localhost:443"
+  std::string id;  ///< unique in the plan, e.g. "tcp:localhost:443"
   core::Target target;
-  std::string endpoint;      ///< profile endpoint name, for grouping in reports
+  std::string endpoint;  ///< profile endpoint name, for grouping in reports
   bool required = true;
   std::chrono::milliseconds timeout{5000};
   ProbeOptions options;

@@ -202,7 +202,7 @@ std::string code_advice(Diagnosis d, const Context& c) {
         return "Nothing is listening on " + c.probe_host + ":" + c.port_text() +
                (c.profile.cloud == "local"
                     ? ": start the bundled relay (`gwprobe relay`, or run scripts/demo.sh)."
-                    : ": start the service, or check the port in the profile.");
+                    : ": start the service, or check the port.");
       }
       return "Something refused TCP " + c.port_text() + " to " + c.host +
              " (a reset or port-unreachable: typically a firewall REJECT rule, or a network where "

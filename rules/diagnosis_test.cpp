@@ -503,7 +503,6 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(param.param.name);
     });
 
-
 TEST(Advice, ARefusalOnLoopbackMeansNothingListensNotAFirewall) {
   auto profile = test_profile();
   auto r = relay_failure(core::Diagnosis::tcp_refused);
