@@ -10,10 +10,11 @@ BUILD_PKGS=(
   libboost-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsqlite3-dev libpq-dev
   openssl ca-certificates
 )
-# the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemon
+# the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemons
+# (bird2 and frr: the route dumps under rules/bgp/testdata are captured from both)
 LAB_PKGS=(
   iproute2 nftables iptables conntrack squid-openssl dnsmasq-base haproxy tinyproxy socat
-  netcat-openbsd dnsutils tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
+  netcat-openbsd dnsutils tcpdump apache2-utils iputils-ping postgresql bird2 frr procps psmisc
   python3-websockets
 )
 # report rendering (headless browser test) and the Prometheus exposition checker (promtool)
