@@ -282,6 +282,7 @@ std::vector<core::ProbeResult> evaluate_bgp(const BgpCheckInput& input) {
         break;
       case CommunityState::missing:
       case CommunityState::denied:
+        result.set_fact("missing_community", need.community_text());
         result.diagnosis = core::Diagnosis::bgp_community_missing;
         result.status = core::status_for(result.diagnosis, need.required);
         result.message = c.state == CommunityState::denied
@@ -301,6 +302,7 @@ std::vector<core::ProbeResult> evaluate_bgp(const BgpCheckInput& input) {
         break;
       case CommunityState::allowed:
         if (c.routes && c.routes->known && c.routes->count == 0) {
+          result.set_fact("missing_community", need.community_text());
           result.diagnosis = core::Diagnosis::bgp_routes_missing;
           result.status = core::status_for(result.diagnosis, need.required);
           result.message = fmt::format(

@@ -118,6 +118,7 @@ TEST(BgpCheck, AFilterMissingNorthEuropeReportsItByRegion) {
   EXPECT_EQ(north.message, "route filter lacks 12076:51003 (North Europe), needed for Europe");
   EXPECT_NE(north.advice.find("--add communities 12076:51003"), std::string::npos);
   EXPECT_EQ(north.fact_text("region"), "North Europe");
+  EXPECT_EQ(north.fact_text("missing_community"), "12076:51003");  // read by rules::advice_for
   EXPECT_EQ(result_for(results, "bgp:12076:51002").status, core::Status::pass);
   EXPECT_EQ(result_for(results, "bgp:extra-communities").fact_text("extra_communities"),
             "12076:51004 East US (regional, S7)");
