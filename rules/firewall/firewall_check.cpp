@@ -2,6 +2,7 @@
 // one evaluation per address range that the ruleset treats uniformly.
 #include "rules/firewall/firewall_check.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -19,6 +20,8 @@ namespace {
 constexpr std::size_t k_max_ports_per_destination = 1024;
 // Lists in facts and messages stay readable; the JSON output of the CLI has them all.
 constexpr std::size_t k_max_listed_ranges = 16;
+// Distinct ways a partly blocked destination is blocked, named in its message.
+constexpr std::size_t k_max_listed_ways = 3;
 
 std::string bare_host(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -71,6 +74,15 @@ void resolve_addresses(const FirewallDestination& destination, const FirewallChe
     }
   }
   const std::string name = destination.probe_host.empty() ? host : destination.probe_host;
+  // RFC 6761: "localhost" and its subdomains are loopback; no resolver is asked.
+  const std::string lower_name = bgp::to_lower(name);
+  if (lower_name == "localhost" ||
+      (lower_name.size() > 10 && lower_name.substr(lower_name.size() - 10) == ".localhost")) {
+    out.addresses = {IpRange::single(*IpAddress::parse("127.0.0.1")),
+                     IpRange::single(*IpAddress::parse("::1"))};
+    out.address_origin = "localhost (RFC 6761)";
+    return;
+  }
   if (name.rfind("*.", 0) == 0) {
     out.unresolved_because =
         fmt::format("{} is a wildcard no service tag covers; give a concrete probe host", name);
@@ -220,8 +232,26 @@ std::vector<core::ProbeResult> firewall_results(const std::vector<DestinationVer
                               : "",
               v.decided_by.empty() ? std::string("?") : v.decided_by.front().describe());
           if (total > 1) {
-            r.message += fmt::format(" for {} of {} address ranges (e.g. {})", pv.blocked.size(),
-                                     total, pv.blocked.front().to_string());
+            // Partly blocked: name each distinct way the ranges are blocked, with an example.
+            std::vector<std::string> ways;
+            std::vector<std::string> seen;
+            for (const auto& rv : pv.ranges) {
+              if (rv.verdict.kind != VerdictKind::drop && rv.verdict.kind != VerdictKind::reject) {
+                continue;
+              }
+              const std::string how_text = rv.verdict.describe();
+              if (std::find(seen.begin(), seen.end(), how_text) != seen.end()) continue;
+              seen.push_back(how_text);
+              if (ways.size() < k_max_listed_ways) {
+                ways.push_back(fmt::format("{} (e.g. {})", how_text, rv.range.to_string()));
+              }
+            }
+            r.message =
+                fmt::format("blocked for {} of {} address ranges: {}{}", pv.blocked.size(), total,
+                            join(ways, "; "),
+                            seen.size() > ways.size()
+                                ? fmt::format("; and {} other ways", seen.size() - ways.size())
+                                : std::string());
             r.set_fact("blocked_ranges", listed(pv.blocked));
           }
           r.advice = fmt::format(

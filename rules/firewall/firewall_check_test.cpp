@@ -69,8 +69,8 @@ TEST(FirewallCheck, ServiceTagRangesThatAreOnlyPartlyAllowedAreBlockedWithTheRan
   const auto& r = result_for(results, "firewall:*.servicebus.windows.net:443");
   EXPECT_EQ(r.diagnosis, core::Diagnosis::fw_blocks_required);
   EXPECT_EQ(r.message,
-            "dropped by policy of inet gwfilter output: policy drop for 3 of 6 address ranges "
-            "(e.g. 203.0.113.0-203.0.113.9)");
+            "blocked for 3 of 6 address ranges: drop by policy of inet gwfilter output: policy "
+            "drop (e.g. 203.0.113.0-203.0.113.9)");
   EXPECT_NE(r.fact_text("address_origin").find("ServiceBus.WestEurope"), std::string::npos);
 }
 
