@@ -337,7 +337,7 @@ class Interpreter {
     RunResult result;
     for (const auto& step : steps) {
       step_ = &step;
-      for (const Chain* chain : base_chains(step.hook)) {
+      for (const Chain* chain : base_chains(step)) {
         chain_ = chain;
         if (chain->family == "netdev") {
           return unknown_result(
@@ -387,7 +387,8 @@ class Interpreter {
     return false;
   }
 
-  std::vector<const Chain*> base_chains(Hook hook) const {
+  std::vector<const Chain*> base_chains(const HookStep& step) const {
+    const Hook hook = step.hook;
     std::vector<const Chain*> chains;
     for (const auto& chain : ruleset_.chains) {
       if (!chain.hook || *chain.hook != hook) continue;
@@ -397,10 +398,16 @@ class Interpreter {
     // this path too; gwprobe does not evaluate them, so they make the verdict unknown.
     for (const auto& chain : ruleset_.chains) {
       if (chain.family != "netdev" || !chain.hook) continue;
-      if ((hook == Hook::postrouting && *chain.hook == Hook::egress) ||
-          (hook == Hook::prerouting && *chain.hook == Hook::ingress)) {
-        chains.push_back(&chain);
+      const bool egress = hook == Hook::postrouting && *chain.hook == Hook::egress;
+      const bool ingress = hook == Hook::prerouting && *chain.hook == Hook::ingress;
+      if (!egress && !ingress) continue;
+      // A chain bound to another device than the one the packet crosses does not see it.
+      const auto& device = egress ? step.oif : step.iif;
+      if (device && !chain.devices.empty() &&
+          std::find(chain.devices.begin(), chain.devices.end(), *device) == chain.devices.end()) {
+        continue;
       }
+      chains.push_back(&chain);
     }
     std::stable_sort(chains.begin(), chains.end(),
                      [](const Chain* a, const Chain* b) { return a->priority < b->priority; });

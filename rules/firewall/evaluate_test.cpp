@@ -250,6 +250,23 @@ TEST(Evaluate, AnUndecidableMatchThatDoesNotChangeTheVerdictIsNoted) {
   EXPECT_EQ(v.kind, VerdictKind::accept);
 }
 
+TEST(Evaluate, NetdevChainsOnTheDevicesCrossedMakeTheVerdictUnknown) {
+  bgp::SourceText source{"netdev.json", R"({"nftables":[
+    {"chain":{"family":"netdev","table":"n","name":"e","type":"filter","hook":"egress",
+              "prio":0,"dev":"eth9","policy":"accept"}}]})"};
+  auto rs = load_ruleset(source);
+  ASSERT_TRUE(rs) << rs.error().message;
+  PacketQuery q{*IpAddress::parse("192.0.2.1"), 443, Path::output, "eth0", "", std::nullopt, true};
+  EXPECT_EQ(evaluate_packet(*rs, q).kind, VerdictKind::accept);  // bound to another device
+  q.oif = "eth9";
+  const Verdict v = evaluate_packet(*rs, q);
+  EXPECT_EQ(v.kind, VerdictKind::unknown);
+  EXPECT_NE(v.unknown_because.find("netdev chain netdev n e"), std::string::npos)
+      << v.unknown_because;
+  q.oif = "";
+  EXPECT_EQ(evaluate_packet(*rs, q).kind, VerdictKind::unknown);
+}
+
 TEST(Evaluate, SplitsARangeWhereTheRulesetsAddressesBeginAndEnd) {
   const Ruleset rs = ruleset("gateway-output.nft.json");
   auto range = parse_ip_range("198.51.100.0/23");
@@ -259,6 +276,131 @@ TEST(Evaluate, SplitsARangeWhereTheRulesetsAddressesBeginAndEnd) {
   for (const auto& p : pieces) texts.push_back(p.to_string());
   EXPECT_EQ(texts, (std::vector<std::string>{"198.51.100.0-198.51.100.65", "198.51.100.66",
                                              "198.51.100.67-198.51.100.255", "198.51.101.0/24"}));
+}
+
+}  // namespace
+}  // namespace gwprobe::rules::firewall
+
+namespace gwprobe::rules::firewall {
+namespace {
+
+// One output chain (policy drop) with the given rules, as nft JSON.
+Ruleset output_chain(const std::string& rules_json, const std::string& extra = "") {
+  const std::string text =
+      R"({"nftables":[{"chain":{"family":"inet","table":"t","name":"out","type":"filter",)"
+      R"("hook":"output","prio":0,"policy":"drop"}},{"chain":{"family":"inet","table":"t",)"
+      R"("name":"a"}},{"chain":{"family":"inet","table":"t","name":"b"}})" +
+      extra + rules_json + "]}";
+  auto rs = load_ruleset(bgp::SourceText{"t.json", text});
+  EXPECT_TRUE(rs) << rs.error().message;
+  return rs ? *rs : Ruleset{};
+}
+
+std::string rule(const std::string& chain, const std::string& expr) {
+  return R"(,{"rule":{"family":"inet","table":"t","chain":")" + chain + R"(","expr":)" + expr +
+         "}}";
+}
+
+Verdict to(const Ruleset& rs, const char* address, std::uint16_t port) {
+  PacketQuery q{*IpAddress::parse(address), port, Path::output, "eth0", "", std::nullopt, true};
+  return evaluate_packet(rs, q);
+}
+
+struct Hostile {
+  const char* label;
+  std::string rules;
+  VerdictKind kind;
+  const char* because;  // part of unknown_because, or ""
+};
+
+class EvaluateHostileRulesets : public ::testing::TestWithParam<Hostile> {};
+
+TEST_P(EvaluateHostileRulesets, GiveUnknownWithAReasonNeverACrashOrAGuess) {
+  const auto& p = GetParam();
+  const Verdict v = to(output_chain(p.rules), "192.0.2.1", 443);
+  EXPECT_EQ(v.kind, p.kind) << p.label << ": " << v.describe();
+  EXPECT_NE(v.unknown_because.find(p.because), std::string::npos)
+      << p.label << ": " << v.unknown_because;
+}
+
+const std::string k_tcp443 =
+    R"({"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":443}})";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, EvaluateHostileRulesets,
+    ::testing::Values(
+        Hostile{"jump loop",
+                rule("out", R"([{"jump":{"target":"a"}}])") +
+                    rule("a", R"([{"jump":{"target":"b"}}])") +
+                    rule("b", R"([{"jump":{"target":"a"}}])"),
+                VerdictKind::unknown, "jumps nest deeper than 16"},
+        Hostile{"jump to a missing chain", rule("out", R"([{"jump":{"target":"zz"}}])"),
+                VerdictKind::unknown, "jumps to chain 'zz', which is not in the ruleset"},
+        Hostile{"left side is a number",
+                rule("out", R"([{"match":{"op":"==","left":5,"right":5}},{"accept":null}])"),
+                VerdictKind::unknown, "expression 5"},
+        Hostile{"unknown statement", rule("out", R"([{"fancy":{}},{"accept":null}])"),
+                VerdictKind::unknown, "the 'fancy' statement"},
+        Hostile{"missing named set",
+                rule("out", R"([{"match":{"op":"==","left":{"payload":{"protocol":"ip",)"
+                            R"("field":"daddr"}},"right":"@nope"}},{"accept":null}])"),
+                VerdictKind::unknown, "set @nope is not in the ruleset"},
+        Hostile{"unknown symbol",
+                rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"l4proto"}},)"
+                            R"("right":"warp"}},{"accept":null}])"),
+                VerdictKind::unknown, "cannot interpret the constant \"warp\""},
+        Hostile{"dnat in the path", rule("out", R"([{"dnat":{"addr":"10.0.0.1"}}])"),
+                VerdictKind::unknown, "dnat rewrites the destination"},
+        Hostile{"queue", rule("out", R"([{"queue":{"num":1}}])"), VerdictKind::unknown,
+                "queues the packet to a userspace program"},
+        Hostile{"an undecidable match before a true one is explored both ways",
+                rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":0}},)" +
+                                k_tcp443.substr(0, k_tcp443.size()) + R"(,{"drop":null}])") +
+                    rule("out", R"([{"accept":null}])"),
+                VerdictKind::unknown, "meta skuid"},
+        Hostile{"concatenation against a set of pairs",
+                rule("out", R"([{"match":{"op":"==","left":{"concat":[{"payload":{"protocol":)"
+                            R"("ip","field":"daddr"}},{"payload":{"protocol":"tcp","field":)"
+                            R"("dport"}}]},"right":{"set":[{"concat":["192.0.2.1",443]}]}}},)"
+                            R"({"accept":null}])"),
+                VerdictKind::accept, ""},
+        Hostile{"ordered comparison on a port",
+                rule("out", R"([{"match":{"op":"<","left":{"payload":{"protocol":"tcp",)"
+                            R"("field":"dport"}},"right":1024}},{"accept":null}])"),
+                VerdictKind::accept, ""},
+        Hostile{"source port range covering every ephemeral port",
+                rule("out", R"([{"match":{"op":"==","left":{"payload":{"protocol":"tcp",)"
+                            R"("field":"sport"}},"right":{"range":[1024,65535]}}},)"
+                            R"({"accept":null}])"),
+                VerdictKind::accept, ""},
+        Hostile{"source port range splitting the ephemeral ports",
+                rule("out", R"([{"match":{"op":"==","left":{"payload":{"protocol":"tcp",)"
+                            R"("field":"sport"}},"right":{"range":[40000,50000]}}},)"
+                            R"({"accept":null}])"),
+                VerdictKind::unknown, "the connection's ephemeral port is any of 32768-65535"}));
+
+TEST(EvaluateExploration, AFalseMatchEndsTheRuleWithoutAskingAboutItsUndecidableOnes) {
+  const Ruleset rs = output_chain(
+      rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":0}},)" +
+                      k_tcp443 + R"(,{"drop":null}])") +
+      rule("out", R"([{"accept":null}])"));
+  const Verdict v = to(rs, "192.0.2.1", 80);
+  EXPECT_EQ(v.kind, VerdictKind::accept);
+  for (const auto& note : v.notes) {
+    EXPECT_EQ(note.find("same verdict either way"), std::string::npos) << note;
+  }
+}
+
+TEST(EvaluateMarks, AMarkSetEarlierIsSeenByLaterRules) {
+  const Ruleset rs =
+      output_chain(rule("out", R"([{"mangle":{"key":{"meta":{"key":"mark"}},"value":7}}])") +
+                   rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"mark"}},"right":7}},)"
+                               R"({"accept":null}])"));
+  EXPECT_EQ(to(rs, "192.0.2.1", 443).kind, VerdictKind::accept);
+  const Ruleset unset = output_chain(
+      rule("out",
+           R"([{"match":{"op":"==","left":{"meta":{"key":"mark"}},"right":7}},{"accept":null}])"));
+  EXPECT_EQ(to(unset, "192.0.2.1", 443).kind, VerdictKind::drop);
 }
 
 }  // namespace

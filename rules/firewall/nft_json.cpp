@@ -236,6 +236,15 @@ core::Result<Ruleset> parse_nft_json(const bgp::SourceText& source) {
         }
         chain.priority = body["prio"].get<int>();
         chain.policy = body.value("policy", "accept");
+        if (body.contains("dev")) {
+          const json& dev = body["dev"];
+          if (dev.is_string()) chain.devices.push_back(dev.get<std::string>());
+          if (dev.is_array()) {
+            for (const auto& d : dev) {
+              if (d.is_string()) chain.devices.push_back(d.get<std::string>());
+            }
+          }
+        }
         if (chain.policy != "accept" && chain.policy != "drop") {
           return invalid(source, body_at / "policy",
                          fmt::format("expected policy accept or drop, got \"{}\"", chain.policy));

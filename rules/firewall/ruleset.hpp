@@ -33,8 +33,9 @@ struct Chain {
   std::optional<Hook> hook;  ///< set for base chains
   std::string type;          ///< filter | nat | route (base chains)
   int priority = 0;
-  std::string policy = "accept";  ///< base chains: accept | drop
-  std::string location;           ///< "inet gwfilter output" or "line 4"
+  std::string policy = "accept";     ///< base chains: accept | drop
+  std::string location;              ///< "inet gwfilter output" or "line 4"
+  std::vector<std::string> devices;  ///< netdev chains: the devices they are bound to
   std::vector<Rule> rules;
 };
 
