@@ -56,7 +56,9 @@ int run_plan(const BgpOptions& options) {
   auto plan = bgp::plan_bgp(catalog, options.geography);
   if (!plan) usage_error("BGP_UNKNOWN_GEOGRAPHY: " + plan.error().message);
   if (options.format == "json") {
-    print(bgp::plan_to_json(*plan, catalog).dump(2) + "\n");
+    print(bgp::plan_to_json(*plan, catalog)
+              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n");
   } else {
     print(bgp::format_plan_text(*plan, catalog));
   }
@@ -81,7 +83,8 @@ int run_check(const BgpOptions& options) {
   auto check = bgp::check_bgp(input);
   if (!check) usage_error("BGP_UNKNOWN_GEOGRAPHY: " + check.error().message);
   if (options.format == "json") {
-    print(bgp::check_to_json(*check).dump(2) + "\n");
+    print(bgp::check_to_json(*check).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n");
   } else {
     print(bgp::format_check_text(*check));
   }

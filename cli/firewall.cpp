@@ -84,7 +84,9 @@ int run_allowlist(const FirewallOptions& options) {
   report.change_number = tags.change_number;
   report.regions = regions_of(options);
   report.coverage = fw::check_allowlist(tags, report.regions, *allowlist);
-  print(options.format == "json" ? fw::allowlist_to_json(report).dump(2) + "\n"
+  print(options.format == "json" ? fw::allowlist_to_json(report).dump(
+                                       2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                       "\n"
                                  : fw::format_allowlist_text(report));
   return report.any_uncovered() ? exit_code::not_ready : exit_code::ready;
 }
@@ -148,7 +150,9 @@ int run_ruleset(const FirewallOptions& options) {
   report.verdicts = fw::check_firewall(*ruleset, destinations, check);
   report.results = fw::firewall_results(report.verdicts);
   report.notes = ruleset->notes;
-  print(options.format == "json" ? fw::firewall_to_json(report).dump(2) + "\n"
+  print(options.format == "json" ? fw::firewall_to_json(report).dump(
+                                       2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                       "\n"
                                  : fw::format_firewall_text(report));
   if (report.required_blocked() > 0) return exit_code::not_ready;
   return options.strict && report.warnings() > 0 ? exit_code::not_ready : exit_code::ready;
