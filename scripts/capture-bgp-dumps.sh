@@ -53,6 +53,12 @@ ip -n "$NS_ANN" addr add 2001:db8:239:1::1/64 dev bgpfwa0 nodad
 ip -n "$NS_BRD" addr add 2001:db8:239:1::2/64 dev bgpfwb0 nodad
 ip -n "$NS_ANN" addr add 2001:db8:239:2::1/64 dev bgpfwa1 nodad
 ip -n "$NS_FRR" addr add 2001:db8:239:2::2/64 dev bgpfwf0 nodad
+# No IPv6 link-local addresses: BIRD would announce a link-local next hop beside the global one,
+# and FRR without zebra (no interface data) withdraws such IPv6 routes.
+ip -n "$NS_ANN" link set bgpfwa0 addrgenmode none
+ip -n "$NS_ANN" link set bgpfwa1 addrgenmode none
+ip -n "$NS_BRD" link set bgpfwb0 addrgenmode none
+ip -n "$NS_FRR" link set bgpfwf0 addrgenmode none
 ip -n "$NS_ANN" link set bgpfwa0 up
 ip -n "$NS_ANN" link set bgpfwa1 up
 ip -n "$NS_BRD" link set bgpfwb0 up
@@ -183,4 +189,4 @@ vtysh_cmd "show ip bgp json detail" >"$out_dir/frr-show-ip-bgp-json-detail.json"
 vtysh_cmd "show bgp ipv6 unicast json detail" >"$out_dir/frr-show-bgp-ipv6-unicast-json-detail.json"
 vtysh_cmd "show bgp ipv4 unicast 198.18.4.0/25 json" >"$out_dir/frr-show-bgp-ipv4-unicast-prefix.json"
 { bird --version 2>&1; vtysh_cmd "show version" | head -1; } >"$out_dir/capture-versions.txt"
-echo "capture-bgp-dumps: wrote $(ls "$out_dir" | wc -l) files to $out_dir"
+echo "capture-bgp-dumps: wrote the route dumps to $out_dir"
