@@ -257,3 +257,38 @@ TEST(Probe, DnsAsksTheMockResolverAndReportsTheCnameChain) {
 
 }  // namespace
 }  // namespace gwprobe::testing
+
+namespace gwprobe::testing {
+namespace {
+
+std::string bgp_profile(const ScratchDir& dir, const std::string& route_filter) {
+  return dir.write("bgp.toml", "name = \"er\"\n[bgp]\ngeography = \"Europe\"\nroute_filter = \"" +
+                                   route_filter + "\"\n");
+}
+
+TEST(CheckBgp, RunsTheCommunityCheckWhenTheProfileNamesAGeographyAndARouteFilter) {
+  ScratchDir dir;
+  const auto only_west = dir.write("filter.txt", "12076:51002  # West Europe\n");
+  auto r = gwprobe({"check", "--profile", bgp_profile(dir, only_west), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto report = parse_json(r);
+  bool missing_north = false;
+  for (const auto& result : report["results"]) {
+    if (result["diagnosis"] == "BGP_COMMUNITY_MISSING" &&
+        result["message"].get<std::string>().find("12076:51003") != std::string::npos) {
+      missing_north = true;
+    }
+  }
+  EXPECT_TRUE(missing_north) << report.dump(2);
+}
+
+TEST(CheckBgp, AnUnreadableRouteFilterIsAConfigurationErrorBeforeAnythingRuns) {
+  ScratchDir dir;
+  auto r = gwprobe({"check", "--profile", bgp_profile(dir, dir.path() + "/missing.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+}  // namespace
+}  // namespace gwprobe::testing
