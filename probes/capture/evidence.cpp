@@ -239,8 +239,12 @@ std::string reset_text(const ResetEvidence& r, const FlowKey& flow) {
 }
 
 std::string close_text(const CloseEvidence& c) {
-  std::string out = "the " + std::string(to_string(c.by)) + " side ";
-  out += c.reset ? "reset the connection " : "closed the connection (FIN) ";
+  // A reset "from the server" may not be the server's (see the reset verdict that follows).
+  std::string out =
+      c.reset && c.by == Side::server
+          ? std::string("the connection was reset from the server's side ")
+      : c.reset ? std::string("the client side reset the connection ")
+                : "the " + std::string(to_string(c.by)) + " side closed the connection (FIN) ";
   out += core::format_duration(c.after_last_data);
   out += c.data_seen ? " after the last data" : " after the handshake, with no data exchanged";
   return out;
