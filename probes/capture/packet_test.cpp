@@ -67,7 +67,8 @@ TEST(DecodePacket, ReadsTcpFieldsOnEveryLinkTypeAndFamily) {
     std::vector<Bytes> frames;
     for (auto link : {LinkType::null_loopback, LinkType::ethernet, LinkType::raw_ip,
                       LinkType::linux_sll, LinkType::linux_sll2}) {
-      auto d = decode_packet(link, frame(link, ip_bytes), std::chrono::microseconds(5));
+      const auto framed = frame(link, ip_bytes);  // outlives `d`, whose payload points into it
+      auto d = decode_packet(link, framed, std::chrono::microseconds(5));
       ASSERT_TRUE(d) << to_string(link) << " " << d.error().message;
       EXPECT_EQ(Endpoint(d->source, d->tcp->source_port).to_string(), client);
       EXPECT_EQ(Endpoint(d->destination, d->tcp->destination_port).to_string(), server);
