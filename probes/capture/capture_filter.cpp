@@ -37,8 +37,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 }
 
 /// "(host A and port P) or (host B and (port P or port Q)) or port R".
-std::string endpoints_clause(const std::map<IpAddress, std::set<std::uint16_t>>& by_address,
-                             const std::set<std::uint16_t>& any_address_ports) {
+std::string endpoints_clause(
+    const std::map<IpAddress, std::set<std::uint16_t>, AddressOrder>& by_address,
+    const std::set<std::uint16_t>& any_address_ports) {
   std::vector<std::string> parts;
   for (const auto& [address, ports] : by_address) {
     parts.push_back("(host " + address.to_string() + " and " + ports_clause(ports) + ")");
@@ -51,7 +52,7 @@ std::string endpoints_clause(const std::map<IpAddress, std::set<std::uint16_t>>&
 
 std::string capture_filter(std::span<const FilterTarget> targets,
                            std::span<const Endpoint> resolvers) {
-  std::map<IpAddress, std::set<std::uint16_t>> tcp_by_address;
+  std::map<IpAddress, std::set<std::uint16_t>, AddressOrder> tcp_by_address;
   std::set<std::uint16_t> tcp_any_address;
   for (const auto& t : targets) {
     if (t.port == 0) continue;
@@ -61,7 +62,7 @@ std::string capture_filter(std::span<const FilterTarget> targets,
       tcp_any_address.insert(t.port);
     }
   }
-  std::map<IpAddress, std::set<std::uint16_t>> dns_by_address;
+  std::map<IpAddress, std::set<std::uint16_t>, AddressOrder> dns_by_address;
   for (const auto& r : resolvers) {
     if (r.port != 0) dns_by_address[r.address].insert(r.port);
   }

@@ -258,20 +258,29 @@ std::string tls_text(const TlsAlertEvidence& t) {
          ") before the handshake completed";
 }
 
-/// Endpoints named by a fact: a string or a list of strings.
+/// Endpoints named by a fact: a string, a ", "-separated string, or a list of strings.
 void endpoints_from_fact(const core::ProbeResult& result, std::string_view key,
                          std::uint16_t default_port, std::set<Endpoint>& into) {
   const auto* value = result.fact(key);
   if (!value) return;
-  auto add = [&](const std::string& text) {
+  auto add = [&](std::string_view text) {
     if (auto e = Endpoint::parse(text, default_port); e && e->port != 0) into.insert(*e);
   };
-  if (const auto* s = std::get_if<std::string>(value)) add(*s);
+  if (const auto* s = std::get_if<std::string>(value)) {
+    std::string_view rest = *s;
+    for (auto comma = rest.find(", "); comma != std::string_view::npos; comma = rest.find(", ")) {
+      add(rest.substr(0, comma));
+      rest.remove_prefix(comma + 2);
+    }
+    add(rest);
+  }
   if (const auto* list = std::get_if<std::vector<std::string>>(value)) {
     for (const auto& s : *list) add(s);
   }
 }
 
+// connect_tcp records one fact per attempt: "connect 10.0.0.1:443" -> "refused (...)".
+constexpr std::string_view kConnectFactPrefix = "connect ";
 constexpr std::uint16_t kDnsPort = 53;
 
 }  // namespace
@@ -486,7 +495,14 @@ std::size_t attach_evidence(std::vector<core::ProbeResult>& results,
     }
     endpoints_from_fact(result, "connected_to", port, servers);
     endpoints_from_fact(result, "addresses", port, servers);
-    endpoints_from_fact(result, "resolvers", kDnsPort, servers);
+    for (const auto& f : result.facts) {
+      if (f.key.starts_with(kConnectFactPrefix)) {
+        if (auto e = Endpoint::parse(std::string_view(f.key).substr(kConnectFactPrefix.size()))) {
+          servers.insert(*e);
+        }
+      }
+    }
+    if (result.kind == "dns") endpoints_from_fact(result, "server", kDnsPort, servers);
     std::set<Endpoint> locals;
     endpoints_from_fact(result, "local_endpoint", 0, locals);
     if (servers.empty()) continue;

@@ -140,8 +140,9 @@ CaptureAnalysis analyse_decoded(std::span<const DecodedPacket> packets);
 /// connections the capture holds: the capture_* facts of the most telling matching flow, the
 /// capture_evidence sentence, and that sentence appended to the message. A result's flows are
 /// found by server endpoint, taken from: the target when its host is an IP literal; the facts
-/// "connected_to" ("ip:port"), "addresses" (IPs, with the target's port) and "resolvers"
-/// ("ip" or "ip:port", port 53 by default). When the result has a "local_endpoint" fact
+/// connect_tcp records ("connect ip:port" per attempt, "connected_to", "addresses" with the
+/// target's port); for DNS results the "server" fact (the resolver that answered, or every one
+/// asked: "ip:port, ip:port"). When the result has a "local_endpoint" fact
 /// ("ip:port", or a list of them, one per attempt) only flows from those client endpoints
 /// match; without it, several connections to one server cannot be told apart and the most
 /// telling one is reported. Returns how many results got evidence.

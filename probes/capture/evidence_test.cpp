@@ -565,6 +565,38 @@ TEST(AttachEvidence, FindsFlowsThroughTheAddressFactsOfANamedTarget) {
   EXPECT_EQ(results[2].message, "failed");
 }
 
+TEST(AttachEvidence, ReadsTheConnectFactsConnectTcpRecordsPerAttempt) {
+  Net net;
+  const auto analysis = mixed_capture(net);
+  auto r = failed("relay.example:9351");
+  r.set_fact("connect 10.231.2.2:9351", std::string("refused (ECONNREFUSED)"));
+  r.set_fact("connect 10.231.2.9:9351", std::string("filtered"));  // an address never captured
+  std::vector<core::ProbeResult> results = {r};
+  ASSERT_EQ(attach_evidence(results, analysis), 1u);
+  EXPECT_EQ(results[0].fact_text(fact::rst_injected), "true");
+}
+
+TEST(AttachEvidence, MatchesDnsResultsByTheResolversTheyAsked) {
+  Net net;
+  Script s(net.link);
+  const Endpoint silent{ip("10.231.2.53"), 53};
+  s.at(0us).add(udp_packet(net.client(5353), silent, Bytes(30, 1)));
+  s.at(1500ms).add(udp_packet(net.client(5353), silent, Bytes(30, 1)));
+  const auto analysis = analyse_packets(s.packets());
+  auto timeout = failed("relay.example");
+  timeout.kind = "dns";
+  timeout.diagnosis = core::Diagnosis::dns_timeout;
+  timeout.set_fact("server", std::string("10.231.2.53:53, 10.231.2.54:53"));
+  auto not_dns = timeout;  // "server" means a resolver only on DNS results
+  not_dns.kind = "tcp";
+  std::vector<core::ProbeResult> results = {timeout, not_dns};
+  ASSERT_EQ(attach_evidence(results, analysis), 1u);
+  EXPECT_EQ(results[0].fact_text(fact::datagrams_sent), "2");
+  EXPECT_EQ(results[0].fact_text(fact::datagrams_received), "0");
+  EXPECT_THAT(results[0].message, HasSubstr("2 datagrams to 10.231.2.53:53 over 1.5 s, no answer"));
+  EXPECT_EQ(results[1].fact(fact::evidence), nullptr);
+}
+
 TEST(AttachEvidence, ALocalEndpointFactPicksTheRightAttemptAmongSeveral) {
   Net net;
   Script s(net.link);

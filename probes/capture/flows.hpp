@@ -2,7 +2,6 @@
 // errors that quote them, and the cleartext TLS records each side sent. Pure, no libpcap.
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -25,7 +24,7 @@ struct FlowKey {
 
   /// "tcp 10.0.0.1:40000 -> 10.0.0.2:443".
   std::string to_string() const;
-  friend auto operator<=>(const FlowKey&, const FlowKey&) = default;
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };
 
 struct FlowPacket {

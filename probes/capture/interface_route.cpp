@@ -16,19 +16,6 @@ namespace gwprobe::probes::capture {
 
 namespace {
 
-std::optional<IpAddress> address_of(const sockaddr* sa) {
-  if (sa == nullptr) return std::nullopt;
-  if (sa->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    return IpAddress::v4(reinterpret_cast<const std::uint8_t*>(&in->sin_addr));
-  }
-  if (sa->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    return IpAddress::v6(in6->sin6_addr.s6_addr);
-  }
-  return std::nullopt;
-}
-
 struct FreeIfaddrs {
   void operator()(ifaddrs* list) const noexcept { freeifaddrs(list); }
 };
@@ -66,7 +53,7 @@ core::Result<std::string> interface_toward(const IpAddress& destination, std::ui
     return core::fail(core::FailureKind::io, "cannot read the route's source address",
                       std::strerror(errno));
   }
-  const auto source = address_of(reinterpret_cast<const sockaddr*>(&local));
+  const auto source = IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local));
 
   ifaddrs* raw = nullptr;
   if (::getifaddrs(&raw) != 0) {
@@ -79,7 +66,7 @@ core::Result<std::string> interface_toward(const IpAddress& destination, std::ui
   bool destination_is_local = false;
   for (const ifaddrs* i = list.get(); i != nullptr; i = i->ifa_next) {
     if ((i->ifa_flags & IFF_LOOPBACK) != 0 && loopback.empty()) loopback = i->ifa_name;
-    const auto address = address_of(i->ifa_addr);
+    const auto address = IpAddress::from_sockaddr(i->ifa_addr);
     if (!address) continue;
     if (*address == destination) destination_is_local = true;
     if (source && *address == *source && by_source.empty()) by_source = i->ifa_name;

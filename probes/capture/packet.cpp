@@ -2,8 +2,6 @@
 // a hostile peer controls every byte after the link header.
 #include "probes/capture/packet.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -54,6 +52,19 @@ std::uint32_t load32(Bytes b, std::size_t at) {
          (std::uint32_t{b[at + 2]} << 8) | std::uint32_t{b[at + 3]};
 }
 
+IpAddress v4_at(Bytes b, std::size_t at) {
+  IpAddress a;
+  a.family = IpAddress::Family::v4;
+  std::memcpy(a.bytes.data(), &b[at], 4);
+  return a;
+}
+IpAddress v6_at(Bytes b, std::size_t at) {
+  IpAddress a;
+  a.family = IpAddress::Family::v6;
+  std::memcpy(a.bytes.data(), &b[at], 16);
+  return a;
+}
+
 core::Unexpected malformed(std::string message) {
   return core::fail(core::FailureKind::protocol, std::move(message));
 }
@@ -86,8 +97,8 @@ core::Result<IpLayer> parse_ipv4(Bytes b, bool quoted) {
   ip.fragment = fragment_offset != 0;
   ip.ttl = b[8];
   ip.protocol = b[9];
-  ip.source = IpAddress::v4(&b[12]);
-  ip.destination = IpAddress::v4(&b[16]);
+  ip.source = v4_at(b, 12);
+  ip.destination = v4_at(b, 16);
   // A quoted header (inside ICMP) describes the original packet, of which only a prefix is
   // quoted; Ethernet padding after a short packet must not be read as payload.
   const std::size_t captured_end = quoted ? b.size() : std::min(b.size(), total);
@@ -103,8 +114,8 @@ core::Result<IpLayer> parse_ipv6(Bytes b, bool quoted) {
   if (payload == 0) payload = b.size() - kIpv6Header;  // jumbogram or offloaded
   IpLayer ip;
   ip.ttl = b[7];
-  ip.source = IpAddress::v6(&b[8]);
-  ip.destination = IpAddress::v6(&b[24]);
+  ip.source = v6_at(b, 8);
+  ip.destination = v6_at(b, 24);
   const std::size_t captured_end = quoted ? b.size() : std::min(b.size(), kIpv6Header + payload);
   std::uint8_t next = b[6];
   std::size_t at = kIpv6Header;
@@ -258,41 +269,6 @@ core::Result<Bytes> strip_link(LinkType link, Bytes frame) {
 
 }  // namespace
 
-std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-  if (text.empty() || text.size() > 63) return std::nullopt;
-  const std::string s(text);
-  std::uint8_t buf[16];
-  if (::inet_pton(AF_INET, s.c_str(), buf) == 1) return v4(buf);
-  if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) return v6(buf);
-  return std::nullopt;
-}
-
-IpAddress IpAddress::v4(const std::uint8_t* four_bytes) {
-  IpAddress a;
-  a.family = 4;
-  std::memcpy(a.bytes.data(), four_bytes, 4);
-  return a;
-}
-
-IpAddress IpAddress::v6(const std::uint8_t* sixteen_bytes) {
-  IpAddress a;
-  a.family = 6;
-  std::memcpy(a.bytes.data(), sixteen_bytes, 16);
-  return a;
-}
-
-std::string IpAddress::to_string() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family == 4) {
-    ::inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
-  } else if (family == 6) {
-    ::inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
-  } else {
-    return "?";
-  }
-  return buf;
-}
-
 std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port) {
   std::string_view host = text;
   std::string_view port_text;
@@ -323,12 +299,6 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t def
     if (port > 65535) return std::nullopt;
   }
   return Endpoint{*address, static_cast<std::uint16_t>(port)};
-}
-
-std::string Endpoint::to_string() const {
-  const std::string host = address.to_string();
-  return address.is_v6() ? "[" + host + "]:" + std::to_string(port)
-                         : host + ":" + std::to_string(port);
 }
 
 std::optional<LinkType> link_type_from_dlt(int dlt) noexcept {

@@ -1,34 +1,25 @@
 // Packet decoding for capture evidence: link layer -> IPv4/IPv6 -> TCP/UDP/ICMP, no libpcap here.
 #pragma once
 
-#include <array>
 #include <chrono>
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/result.hpp"
+#include "probes/ip_address.hpp"
 
 namespace gwprobe::probes::capture {
 
-/// An IPv4 or IPv6 address in network byte order (IPv4 uses the first four bytes).
-struct IpAddress {
-  std::uint8_t family = 0;  ///< 4 or 6; 0 = unset
-  std::array<std::uint8_t, 16> bytes{};
-
-  /// Parses an IPv4 or IPv6 literal (no brackets, no scope); nullopt otherwise.
-  static std::optional<IpAddress> parse(std::string_view text);
-  static IpAddress v4(const std::uint8_t* four_bytes);
-  static IpAddress v6(const std::uint8_t* sixteen_bytes);
-
-  bool is_v6() const { return family == 6; }
-  /// "10.0.0.1" or "2001:db8::1".
-  std::string to_string() const;
-  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+/// Orders addresses (family, then bytes) for maps and sets of probes::IpAddress.
+struct AddressOrder {
+  bool operator()(const IpAddress& a, const IpAddress& b) const noexcept {
+    return std::tie(a.family, a.bytes) < std::tie(b.family, b.bytes);
+  }
 };
 
 /// An address and a port (0 for protocols without ports).
@@ -39,8 +30,12 @@ struct Endpoint {
   /// Parses "10.0.0.1:443", "[2001:db8::1]:443"; a bare address takes `default_port`.
   static std::optional<Endpoint> parse(std::string_view text, std::uint16_t default_port = 0);
   /// "10.0.0.1:443" or "[2001:db8::1]:443".
-  std::string to_string() const;
-  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+  std::string to_string() const { return address.with_port(port); }
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  friend bool operator<(const Endpoint& a, const Endpoint& b) noexcept {
+    if (a.address == b.address) return a.port < b.port;
+    return AddressOrder{}(a.address, b.address);
+  }
 };
 
 /// The link-layer framings gwprobe decodes. Linux gives Ethernet on lo and veth, Linux cooked

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ struct DnsOptions {
   bool use_system_resolver = true;
   /// resolv.conf to read for the system resolver; tests point it at a file naming a mock server.
   std::string resolv_conf = "/etc/resolv.conf";
+  /// Port of the resolv.conf servers (0 = 53): resolv.conf has no port syntax, so tests and labs
+  /// that run their resolver on another port say it here.
+  std::uint16_t system_resolver_port = 0;
   /// hosts file consulted before DNS, as the system resolver does ("" = do not consult).
   std::string hosts_file = "/etc/hosts";
   /// Private, loopback, link-local, CGNAT and ULA answers are expected (local/lab profiles,
