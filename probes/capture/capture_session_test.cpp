@@ -23,6 +23,7 @@
 
 #include "core/unique_fd.hpp"
 #include "probes/capture/interface_route.hpp"
+#include "probes/tcp/tcp_probe.hpp"
 #include "tests/fixtures/subprocess.hpp"
 
 namespace gwprobe::probes::capture {
@@ -340,6 +341,37 @@ TEST_P(LoopbackCapture, ATlsAlertFromTheServerIsReadFromTheWire) {
   ASSERT_EQ(attach_evidence(results, **session), 1u);
   EXPECT_EQ(results[0].fact_text(fact::tls_alert), "fatal protocol_version (70)");
   EXPECT_EQ(results[0].fact_text(fact::tls_alert_from), "server " + target(lo, port));
+}
+
+TEST_P(LoopbackCapture, TheTcpProbesOwnResultsGetEvidenceForTheirExactConnection) {
+  SKIP_UNLESS_ROOT();
+  auto [listener, open_port] = lo.bound(true);
+  auto [closed, closed_port] = lo.bound(false);
+  auto session = start_capture(loopback_request(lo, {open_port, closed_port}, {}));
+  ASSERT_TRUE(session) << session.error().describe();
+  ProbeContext context;
+  context.deadline = core::Deadline::after(std::chrono::seconds(5));
+  const core::Target open_target{lo.host(), open_port}, closed_target{lo.host(), closed_port};
+  std::vector<core::ProbeResult> results;
+  results.push_back(tcp::run_tcp_probe(open_target, {}, context));
+  // Two probes of one closed port: only the local endpoint tells their connections apart.
+  results.push_back(tcp::run_tcp_probe(closed_target, {}, context));
+  results.push_back(tcp::run_tcp_probe(closed_target, {}, context));
+  ASSERT_TRUE((*session)->stop());
+  ASSERT_EQ(results[0].status, core::Status::pass) << results[0].message;
+  ASSERT_EQ(results[1].diagnosis, core::Diagnosis::tcp_refused) << results[1].message;
+  EXPECT_EQ(attach_evidence(results, **session), 2u);
+  EXPECT_EQ(results[0].fact(fact::evidence), nullptr);  // passed: left alone
+  for (int i : {1, 2}) {
+    const auto& r = results[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r.fact_text(fact::flow),
+              "tcp " + r.fact_text("local_endpoint") + " -> " + target(lo, closed_port));
+    EXPECT_EQ(r.fact_text(fact::rst_injected), "false");
+    EXPECT_THAT(r.message, ::testing::Not(HasSubstr("connections to this address")));
+    EXPECT_THAT(r.message, HasSubstr("refused (ECONNREFUSED"));
+    EXPECT_THAT(r.message, HasSubstr(". Capture: a reset with TTL 64"));
+  }
+  EXPECT_NE(results[1].fact_text(fact::flow), results[2].fact_text(fact::flow));
 }
 
 TEST(CaptureSession, ATargetNamedButNotResolvedIsCapturedOnAnyByPort) {

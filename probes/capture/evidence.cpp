@@ -553,7 +553,10 @@ std::size_t attach_evidence(std::vector<core::ProbeResult>& results,
     }
     sentence += ".";
     result.set_fact(fact::evidence, sentence);
-    if (!result.message.empty()) result.message += " ";
+    if (!result.message.empty()) {
+      const char last = result.message.back();
+      result.message += (last == '.' || last == '!' || last == '?') ? " " : ". ";
+    }
     result.message += sentence;
     ++attached;
   }

@@ -534,7 +534,7 @@ TEST(AttachEvidence, FailingResultsGetFactsAndASentenceAndPassingOnesAreLeftAlon
   EXPECT_EQ(results[0].fact_text(fact::syns_sent), "2");
   EXPECT_EQ(results[0].fact_text(fact::syn_retransmits), "1");
   EXPECT_THAT(results[0].message,
-              HasSubstr("no answer Capture: 2 SYNs to 10.231.2.2:9350 over 1.0 s"));
+              HasSubstr("no answer. Capture: 2 SYNs to 10.231.2.2:9350 over 1.0 s"));
   EXPECT_EQ(results[0].fact_text(fact::evidence).back(), '.');
 
   EXPECT_EQ(results[1].fact_text(fact::rst_injected), "true");

@@ -25,6 +25,7 @@
 
 #include "core/unique_fd.hpp"
 #include "probes/capture/capture_session.hpp"
+#include "probes/tcp/tcp_probe.hpp"
 #include "tests/fixtures/subprocess.hpp"
 
 namespace gwprobe::probes::capture {
@@ -259,60 +260,13 @@ class Server {
   bool ok_ = false;
 };
 
-struct Attempt {
-  std::uint16_t port = 0;
-  UniqueFd fd;
-  int error = EINPROGRESS;  ///< 0 connected, ETIMEDOUT when the wait ran out
-};
-
-/// Connects to every port at once (non-blocking) and waits up to `wait` for the answers.
-std::vector<Attempt> connect_all(const std::string& ip, std::initializer_list<std::uint16_t> ports,
-                                 std::chrono::milliseconds wait) {
-  std::vector<Attempt> attempts;
-  for (auto port : ports) {
-    socklen_t len = 0;
-    auto ss = socket_address(ip, port, len);
-    Attempt a;
-    a.port = port;
-    a.fd.reset(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (::connect(a.fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0) a.error = 0;
-    attempts.push_back(std::move(a));
-  }
-  const auto until = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    std::vector<pollfd> fds;
-    std::vector<Attempt*> pending;
-    for (auto& a : attempts) {
-      if (a.error == EINPROGRESS) {
-        fds.push_back(pollfd{a.fd.get(), POLLOUT, 0});
-        pending.push_back(&a);
-      }
-    }
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (fds.empty() || left.count() <= 0) break;
-    if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) continue;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
-      int error = 0;
-      socklen_t len = sizeof error;
-      ::getsockopt(fds[i].fd, SOL_SOCKET, SO_ERROR, &error, &len);
-      pending[i]->error = error;
-    }
-  }
-  for (auto& a : attempts) {
-    if (a.error == EINPROGRESS) a.error = ETIMEDOUT;
-  }
-  return attempts;
-}
-
-core::ProbeResult failed(const Family& family, std::uint16_t port, core::Diagnosis diagnosis) {
-  core::ProbeResult r;
-  r.kind = "tcp";
+/// The TCP probe against the lab server, bounded by `wait`.
+core::ProbeResult tcp_probe(const Family& family, std::uint16_t port,
+                            std::chrono::milliseconds wait) {
+  ProbeContext context;
+  context.deadline = core::Deadline::after(wait);
+  auto r = tcp::run_tcp_probe(core::Target{family.server(), port}, {}, context);
   r.target = family.target(port);
-  r.status = core::Status::fail;
-  r.diagnosis = diagnosis;
-  r.message = "connect failed";
   return r;
 }
 
@@ -354,8 +308,8 @@ class CaptureLab : public ::testing::TestWithParam<bool> {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  /// Captures in the client namespace around `traffic`, then attaches evidence to `results`.
-  CaptureStats capture_around(const std::function<void()>& traffic,
+  /// Captures in the client namespace around `probes`, then attaches evidence to their results.
+  CaptureStats capture_around(const std::function<std::vector<core::ProbeResult>()>& probes,
                               std::vector<core::ProbeResult>& results,
                               std::vector<std::string>* interfaces = nullptr) {
     CaptureStats stats;
@@ -363,7 +317,7 @@ class CaptureLab : public ::testing::TestWithParam<bool> {
       auto session = start_capture(lab_request(family_, dir_ / "lab.pcap"));
       ASSERT_TRUE(session) << session.error().describe();
       if (interfaces) *interfaces = (*session)->interfaces();
-      traffic();
+      results = probes();
       ASSERT_TRUE((*session)->stop());
       stats = (*session)->stats();
       attach_evidence(results, **session);
@@ -388,17 +342,14 @@ INSTANTIATE_TEST_SUITE_P(Families, CaptureLab, ::testing::Values(false, true),
                          [](const auto& param_info) { return param_info.param ? "IPv6" : "IPv4"; });
 
 TEST_P(CaptureLab, ADropRuleShowsAsRetransmittedSynsWithNoAnswer) {
-  std::vector<core::ProbeResult> results = {
-      failed(family_, kDropPort, core::Diagnosis::tcp_filtered)};
+  std::vector<core::ProbeResult> results;
   std::vector<std::string> interfaces;
-  capture_around(
-      [&] {
-        const auto attempts = connect_all(family_.server(), {kDropPort}, kDropWait);
-        EXPECT_EQ(attempts[0].error, ETIMEDOUT);
-      },
-      results, &interfaces);
+  capture_around([&] { return std::vector{tcp_probe(family_, kDropPort, kDropWait)}; }, results,
+                 &interfaces);
   EXPECT_EQ(interfaces, std::vector<std::string>{lab_->names().client_if});
+  ASSERT_EQ(results.size(), 1u);
   const auto& r = results[0];
+  EXPECT_EQ(r.diagnosis, core::Diagnosis::tcp_filtered);
   EXPECT_GE(std::stoi(r.fact_text(fact::syns_sent)), 2);
   EXPECT_GE(std::stoi(r.fact_text(fact::syn_retransmits)), 1);
   EXPECT_EQ(r.fact_text(fact::syn_answered), "false");
@@ -407,17 +358,19 @@ TEST_P(CaptureLab, ADropRuleShowsAsRetransmittedSynsWithNoAnswer) {
 }
 
 TEST_P(CaptureLab, ARejectWithTcpResetIsAnInjectedResetWithAnotherTtlThanTheServers) {
-  std::vector<core::ProbeResult> results = {
-      failed(family_, kResetPort, core::Diagnosis::tcp_refused)};
+  std::vector<core::ProbeResult> results;
   capture_around(
       [&] {
         // The open port gives the server's own TTL to compare the router's reset with.
-        const auto attempts = connect_all(family_.server(), {kOpenPort, kResetPort}, kAnswerWait);
-        EXPECT_EQ(attempts[0].error, 0);
-        EXPECT_EQ(attempts[1].error, ECONNREFUSED);
+        return std::vector{tcp_probe(family_, kOpenPort, kAnswerWait),
+                           tcp_probe(family_, kResetPort, kAnswerWait)};
       },
       results);
-  const auto& r = results[0];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].status, core::Status::pass) << results[0].message;
+  EXPECT_EQ(results[0].fact(fact::evidence), nullptr);
+  const auto& r = results[1];
+  EXPECT_EQ(r.diagnosis, core::Diagnosis::tcp_refused);
   EXPECT_EQ(r.fact_text(fact::rst_injected), "true");
   EXPECT_EQ(r.fact_text(fact::rst_ttl), "64");     // the router, answering directly
   EXPECT_EQ(r.fact_text(fact::server_ttl), "63");  // the server, one router further
@@ -426,23 +379,34 @@ TEST_P(CaptureLab, ARejectWithTcpResetIsAnInjectedResetWithAnotherTtlThanTheServ
 }
 
 TEST_P(CaptureLab, AResetInjectedMidStreamDiffersFromTheSynAckOfTheSameConnection) {
-  std::vector<core::ProbeResult> results = {
-      failed(family_, kMidStreamPort, core::Diagnosis::idle_cut)};
+  std::vector<core::ProbeResult> results;
   capture_around(
       [&] {
-        auto attempts = connect_all(family_.server(), {kMidStreamPort}, kAnswerWait);
-        ASSERT_EQ(attempts[0].error, 0);
-        ASSERT_TRUE(lab_->reset_mid_stream(true));
-        const int fd = attempts[0].fd.get();
-        ASSERT_EQ(::send(fd, "hello", 5, MSG_NOSIGNAL), 5);
+        // What the idle probe sees: a connection that worked, then a reset on the next send.
+        core::ProbeResult r;
+        r.kind = "idle";
+        r.target = family_.target(kMidStreamPort);
+        ProbeContext context;
+        context.deadline = core::Deadline::after(kAnswerWait);
+        auto connection =
+            tcp::connect_tcp(core::Target{family_.server(), kMidStreamPort}, {}, context, r);
+        EXPECT_TRUE(connection) << r.message;
+        EXPECT_TRUE(lab_->reset_mid_stream(true));
+        const int fd = connection.fd.get();
+        EXPECT_EQ(::send(fd, "hello", 5, MSG_NOSIGNAL), 5);
         pollfd p{fd, POLLIN, 0};
-        EXPECT_EQ(::poll(&p, 1, static_cast<int>(kAnswerWait.count())), 1);
+        EXPECT_EQ(::poll(&p, 1, context.deadline.remaining_ms()), 1);
         char buf[8];
         EXPECT_EQ(::recv(fd, buf, sizeof buf, 0), -1);
         EXPECT_EQ(errno, ECONNRESET);
         EXPECT_TRUE(lab_->reset_mid_stream(false));
+        r.status = core::Status::fail;
+        r.diagnosis = core::Diagnosis::idle_cut;
+        r.message = "connection reset";
+        return std::vector{r};
       },
       results);
+  ASSERT_EQ(results.size(), 1u);
   const auto& r = results[0];
   EXPECT_EQ(r.fact_text(fact::rst_injected), "true");
   EXPECT_EQ(r.fact_text(fact::rst_ttl), "64");
@@ -454,15 +418,12 @@ TEST_P(CaptureLab, AResetInjectedMidStreamDiffersFromTheSynAckOfTheSameConnectio
 }
 
 TEST_P(CaptureLab, AnIcmpHostUnreachableNamesTheRouter) {
-  std::vector<core::ProbeResult> results = {
-      failed(family_, kHostUnreachablePort, core::Diagnosis::tcp_unreachable)};
+  std::vector<core::ProbeResult> results;
   const auto stats = capture_around(
-      [&] {
-        const auto attempts = connect_all(family_.server(), {kHostUnreachablePort}, kAnswerWait);
-        EXPECT_EQ(attempts[0].error, EHOSTUNREACH);
-      },
-      results);
+      [&] { return std::vector{tcp_probe(family_, kHostUnreachablePort, kAnswerWait)}; }, results);
+  ASSERT_EQ(results.size(), 1u);
   const auto& r = results[0];
+  EXPECT_EQ(r.diagnosis, core::Diagnosis::tcp_unreachable);
   EXPECT_EQ(r.fact_text(fact::icmp_from), family_.router());
   EXPECT_EQ(r.fact_text(fact::icmp_type), family_.v6 ? "1" : "3");
   EXPECT_EQ(r.fact_text(fact::icmp_code), family_.v6 ? "3" : "1");
