@@ -343,6 +343,20 @@ TEST(DatagramEvidence, UnansweredDnsQueriesAndAPortUnreachableFromTheResolver) {
   EXPECT_THAT(only_flow_to(a, closed).summary(), Not(HasSubstr("no answer")));
 }
 
+TEST(DatagramEvidence, TheFirstSenderOfAUdpConversationIsTheClientWhateverThePorts) {
+  Net net;
+  Script s(net.link);
+  const Endpoint resolver{ip("10.231.2.53"), 45000};  // a resolver on a high port
+  s.at(0us).add(udp_packet(net.client(1024), resolver, Bytes(30, 1)));
+  s.at(1ms).add(udp_packet(resolver, net.client(1024), Bytes(60, 2)));
+  const auto analysis = analyse_packets(s.packets());
+  ASSERT_EQ(analysis.flows.size(), 1u);
+  EXPECT_EQ(analysis.flows[0].flow.client, net.client(1024));
+  EXPECT_EQ(analysis.flows[0].flow.server, resolver);
+  EXPECT_EQ(analysis.flows[0].datagrams->received, 1);
+  EXPECT_EQ(analysis.flows[0].weight(), 0);  // answered: nothing to say
+}
+
 TEST(TlsAlertEvidence, AFatalAlertInClearFromTheServerIsReportedWithItsName) {
   for (const auto& net : nets()) {
     SCOPED_TRACE(net.name());

@@ -30,6 +30,12 @@ FlowKey orient(const UnorderedKey& key, const std::vector<const DecodedPacket*>&
     if (!p->tcp->has(tcp_flag::ack)) return FlowKey{protocol, from, to};
     return FlowKey{protocol, to, from};  // SYN-ACK: the sender is the server
   }
+  if (protocol == ip_protocol::udp && !packets.empty()) {
+    // The capture starts before the probes, so a UDP conversation's first datagram is the
+    // query: its sender is the client.
+    const Endpoint from = sender(*packets.front());
+    return FlowKey{protocol, from, from == a ? b : a};
+  }
   if (a.port != b.port) {
     return a.port < b.port ? FlowKey{protocol, b, a} : FlowKey{protocol, a, b};
   }

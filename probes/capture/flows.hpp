@@ -41,8 +41,9 @@ struct Flow {
 /// Groups TCP and UDP packets into flows and attaches every ICMP error to the flow whose packet
 /// it quotes (an error quoting a packet that was not itself captured makes a flow of its own,
 /// oriented as the quoted packet went). Orientation: the sender of a SYN without ACK is the
-/// client; else the receiver of a SYN-ACK; else (UDP, or a capture that started mid-connection)
-/// the side with the lower port is taken as the server. The result points into `packets`.
+/// client; else the receiver of a SYN-ACK; for UDP the sender of the first datagram; else (a
+/// capture that started mid-connection) the side with the lower port is taken as the server.
+/// The result points into `packets`.
 std::vector<Flow> group_flows(std::span<const DecodedPacket> packets);
 
 /// A TLS alert record sent in clear, that is before its sender switched to encrypted records

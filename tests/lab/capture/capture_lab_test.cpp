@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -435,6 +436,47 @@ TEST_P(CaptureLab, AnIcmpHostUnreachableNamesTheRouter) {
   EXPECT_THAT(reading.out, HasSubstr(family_.v6 ? "ICMP6, destination unreachable"
                                                 : "host " + family_.server() + " unreachable"));
   EXPECT_EQ(stats.packets_written, stats.packets_seen);
+}
+
+TEST_P(CaptureLab, TargetsRoutedThroughDifferentInterfacesAreCapturedOnEachIntoOneFile) {
+  std::vector<std::string> interfaces;
+  std::vector<core::ProbeResult> results;
+  CaptureStats stats;
+  in_namespace(lab_->names().client, [&] {
+    // A closed port on the client namespace's own loopback, next to the lab server.
+    const bool v6 = family_.v6;
+    const std::string local = v6 ? "::1" : "127.0.0.1";
+    socklen_t len = 0;
+    auto ss = socket_address(local, 0, len);
+    UniqueFd closed(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::bind(closed.get(), reinterpret_cast<sockaddr*>(&ss), len), 0);
+    ::getsockname(closed.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+    const std::uint16_t closed_port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    auto request = lab_request(family_, dir_ / "lab.pcap");
+    request.endpoints.push_back(CaptureEndpoint{local, closed_port, {}});
+    auto session = start_capture(request);
+    ASSERT_TRUE(session) << session.error().describe();
+    interfaces = (*session)->interfaces();
+    ProbeContext context;
+    context.deadline = core::Deadline::after(kAnswerWait);
+    results.push_back(tcp_probe(family_, kResetPort, kAnswerWait));
+    results.push_back(tcp::run_tcp_probe(core::Target{local, closed_port}, {}, context));
+    ASSERT_TRUE((*session)->stop());
+    stats = (*session)->stats();
+    attach_evidence(results, **session);
+  });
+  std::vector<std::string> expected = {lab_->names().client_if, "lo"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(interfaces, expected);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_THAT(results[0].fact_text(fact::rst_ttl), "64");
+  EXPECT_THAT(results[1].fact_text(fact::rst_ttl), "64");
+  EXPECT_EQ(stats.packets_seen, 4u);  // SYN + RST on each interface
+  const auto reading =
+      gwprobe::testing::run_process({"/usr/bin/tcpdump", "-n", "-r", (dir_ / "lab.pcap").string()});
+  EXPECT_EQ(reading.exit_code, 0) << reading.err;
+  EXPECT_EQ(std::count(reading.out.begin(), reading.out.end(), '\n'), 4);
 }
 
 }  // namespace
