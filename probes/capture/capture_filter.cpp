@@ -41,6 +41,7 @@ std::string endpoints_clause(
     const std::map<IpAddress, std::set<std::uint16_t>, AddressOrder>& by_address,
     const std::set<std::uint16_t>& any_address_ports) {
   std::vector<std::string> parts;
+  parts.reserve(by_address.size() + 1);
   for (const auto& [address, ports] : by_address) {
     parts.push_back("(host " + address.to_string() + " and " + ports_clause(ports) + ")");
   }

@@ -41,7 +41,7 @@ struct CaptureEndpoint {
   std::vector<std::string> addresses;  ///< the host's addresses, when resolved before the run
 };
 
-inline constexpr std::uint64_t kMiB = 1024 * 1024;
+inline constexpr std::uint64_t kMiB = std::uint64_t{1024} * 1024;
 
 struct CaptureRequest {
   /// Where the probes connect (targets, and the proxy when one is used). An endpoint whose host

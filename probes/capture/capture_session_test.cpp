@@ -271,9 +271,10 @@ TEST_P(LoopbackCapture, TheFileStopsAtTheSizeCapAndStaysReadable) {
   EXPECT_THAT((*session)->summary(), HasSubstr("file cap reached"));
   // The analysis still saw every attempt.
   const auto analysis = (*session)->analyse();
+  const std::uint16_t closed_port = port;  // lambdas cannot capture structured bindings in clang 14
   const auto attempts = std::count_if(
       analysis.flows.begin(), analysis.flows.end(),
-      [&](const auto& f) { return f.flow.server.port == port && f.reset.has_value(); });
+      [&](const auto& f) { return f.flow.server.port == closed_port && f.reset.has_value(); });
   EXPECT_EQ(attempts, 5);
 }
 
@@ -282,14 +283,14 @@ TEST_P(LoopbackCapture, PastTheMemoryCapOnlyHeadersAreKeptAndResetsStillCount) {
   auto [listener, open_port] = lo.bound(true);
   auto [closed, closed_port] = lo.bound(false);
   auto request = loopback_request(lo, {open_port, closed_port}, {});
-  request.max_kept_bytes = 16 * 1024;
+  request.max_kept_bytes = std::uint64_t{16} * 1024;
   auto session = start_capture(request);
   ASSERT_TRUE(session) << session.error().describe();
   {
     auto [client, error] = lo.connect(open_port);
     ASSERT_EQ(error, 0);
     UniqueFd accepted(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    const std::string block(32 * 1024, 'x');
+    const std::string block(std::size_t{32} * 1024, 'x');
     std::size_t received = 0;
     char buf[16384];
     for (int i = 0; i < 4; ++i) {
@@ -398,7 +399,7 @@ TEST_P(LoopbackCapture, QueriesToResolversAreCapturedWithThePortUnreachableOfACl
   {
     UniqueFd probe(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     auto any = lo.address(0);
-    ::bind(probe.get(), reinterpret_cast<sockaddr*>(&any), lo.length());
+    ASSERT_EQ(::bind(probe.get(), reinterpret_cast<sockaddr*>(&any), lo.length()), 0);
     ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&any), &len);
     closed_port = ntohs(lo.v6 ? reinterpret_cast<sockaddr_in6*>(&any)->sin6_port
                               : reinterpret_cast<sockaddr_in*>(&any)->sin_port);
@@ -509,7 +510,8 @@ bool drop_capture_privilege_in_this_thread() {
 
 TEST(CaptureSession, WithoutCaptureTheRunGetsOneClearWarning) {
   Loopback lo;
-  auto [closed, port] = lo.bound(false);
+  auto [closed, closed_port] = lo.bound(false);
+  const std::uint16_t port = closed_port;  // lambdas cannot capture structured bindings in clang 14
   std::optional<core::Result<std::unique_ptr<CaptureSession>>> outcome;
   std::thread unprivileged([&] {
     ASSERT_TRUE(drop_capture_privilege_in_this_thread());

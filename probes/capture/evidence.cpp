@@ -469,7 +469,7 @@ CaptureAnalysis analyse_packets(std::span<const CapturedPacket> packets) {
   for (const auto& p : packets) {
     auto d = decode_packet(p.link, p.data, p.timestamp);
     if (d) {
-      decoded.push_back(std::move(*d));
+      decoded.push_back(*d);
     } else {
       ++undecoded;
     }

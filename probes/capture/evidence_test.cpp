@@ -60,7 +60,8 @@ class Conversation {
   Conversation(Script& script, Endpoint client, Endpoint server)
       : script_(script), client_(client), server_(server) {}
 
-  Conversation& client(microseconds at, std::uint8_t flags, Bytes payload = {}, IpFields ip = {}) {
+  Conversation& client(microseconds at, std::uint8_t flags, const Bytes& payload = {},
+                       IpFields ip = {}) {
     const std::uint32_t seq = (flags & kSyn) ? kClientIsn : client_seq_;
     script_.at(at).add(
         tcp_packet(client_, server_,
@@ -68,7 +69,8 @@ class Conversation {
     client_seq_ = seq + static_cast<std::uint32_t>(payload.size()) + ((flags & kSyn) ? 1 : 0);
     return *this;
   }
-  Conversation& server(microseconds at, std::uint8_t flags, Bytes payload = {}, IpFields ip = {}) {
+  Conversation& server(microseconds at, std::uint8_t flags, const Bytes& payload = {},
+                       IpFields ip = {}) {
     const std::uint32_t seq = (flags & kSyn) ? kServerIsn : server_seq_;
     script_.at(at).add(
         tcp_packet(server_, client_,

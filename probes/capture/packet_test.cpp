@@ -70,8 +70,8 @@ TEST(DecodePacket, ReadsTcpFieldsOnEveryLinkTypeAndFamily) {
       const auto framed = frame(link, ip_bytes);  // outlives `d`, whose payload points into it
       auto d = decode_packet(link, framed, std::chrono::microseconds(5));
       ASSERT_TRUE(d) << to_string(link) << " " << d.error().message;
-      EXPECT_EQ(Endpoint(d->source, d->tcp->source_port).to_string(), client);
-      EXPECT_EQ(Endpoint(d->destination, d->tcp->destination_port).to_string(), server);
+      EXPECT_EQ((Endpoint{d->source, d->tcp->source_port}.to_string()), client);
+      EXPECT_EQ((Endpoint{d->destination, d->tcp->destination_port}.to_string()), server);
       EXPECT_EQ(d->ttl, 63);
       EXPECT_EQ(d->tcp->seq, 7u);
       EXPECT_EQ(d->tcp->ack, 9u);
