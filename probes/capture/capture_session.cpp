@@ -50,6 +50,7 @@ struct CaptureSession::State {
     PcapHandle handle;
     std::optional<LinkType> link;  ///< nullopt: a framing the analysis cannot decode
     State* state = nullptr;
+    bool failed = false;  ///< libpcap reported an error (interface gone): no longer read
   };
 
   CaptureRequest request;
@@ -125,10 +126,12 @@ void CaptureSession::State::on_packet(const Source& source, const pcap_pkthdr& h
 int CaptureSession::State::dispatch_all() {
   int total = 0;
   for (auto& source : sources) {
+    if (source->failed) continue;
     for (int round = 0; round < kDispatchRounds; ++round) {
       const int n = pcap_dispatch(source->handle.get(), -1, on_packet_callback,
                                   reinterpret_cast<u_char*>(source.get()));
       if (n < 0) {
+        source->failed = true;
         if (!reader_error) {
           auto error = from_pcap(n, pcap_geterr(source->handle.get()));
           error.message += " (interface " + source->interface + ")";
@@ -157,6 +160,11 @@ void CaptureSession::State::run() {
     }
     dispatch_all();
     if (fds[0].revents != 0) break;
+    // A failed source would keep poll() returning at once: stop watching it (negative fds are
+    // ignored by poll), and the other interfaces carry on.
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i]->failed) fds[i + 1].fd = -1;
+    }
   }
   // After stop(): read what is still queued until the interfaces stay quiet for `settle`, but
   // never longer than `linger`.

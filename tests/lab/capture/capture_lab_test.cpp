@@ -479,5 +479,31 @@ TEST_P(CaptureLab, TargetsRoutedThroughDifferentInterfacesAreCapturedOnEachIntoO
   EXPECT_EQ(std::count(reading.out.begin(), reading.out.end(), '\n'), 4);
 }
 
+TEST_P(CaptureLab, AnInterfaceThatDisappearsIsReportedAndTheOthersKeepCapturing) {
+  const auto& n = lab_->names();
+  const std::string spare = "cap" + n.suffix + "e", peer = "cap" + n.suffix + "f";
+  ASSERT_TRUE(
+      run({kIp, "-n", n.client, "link", "add", spare, "type", "veth", "peer", "name", peer}));
+  ASSERT_TRUE(run({kIp, "-n", n.client, "link", "set", spare, "up"}));
+  std::vector<core::ProbeResult> results;
+  std::optional<core::Result<void>> stopped;
+  in_namespace(n.client, [&] {
+    auto request = lab_request(family_, dir_ / "lab.pcap");
+    request.interfaces = {n.client_if, spare};
+    auto session = start_capture(request);
+    ASSERT_TRUE(session) << session.error().describe();
+    ASSERT_TRUE(run({kIp, "-n", n.client, "link", "del", spare}));
+    results.push_back(tcp_probe(family_, kResetPort, kAnswerWait));
+    stopped.emplace((*session)->stop());
+    attach_evidence(results, **session);
+  });
+  ASSERT_TRUE(stopped);
+  ASSERT_FALSE(*stopped);
+  std::cerr << "stop(): " << stopped->error().describe() << "\n";
+  EXPECT_THAT(stopped->error().message, HasSubstr("(interface " + spare + ")"));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].fact_text(fact::rst_ttl), "64");
+}
+
 }  // namespace
 }  // namespace gwprobe::probes::capture
