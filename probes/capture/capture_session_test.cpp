@@ -15,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -45,9 +46,11 @@ using ::testing::HasSubstr;
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
+    // Parameterised test names hold a '/', which must not become a subdirectory.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
     path = std::filesystem::temp_directory_path() /
-           ("gwprobe-capture-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("gwprobe-capture-" + std::to_string(::getpid()) + "-" + name);
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }
