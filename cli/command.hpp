@@ -12,10 +12,10 @@ namespace gwprobe::cli {
 
 /// Process exit codes (the user-facing contract; see README "Exit codes").
 namespace exit_code {
-inline constexpr int ready = 0;        ///< every required check passed
-inline constexpr int not_ready = 1;    ///< at least one required check failed
-inline constexpr int usage = 2;        ///< bad command line, profile or input file
-inline constexpr int internal = 3;     ///< a bug or an unexpected local failure
+inline constexpr int ready = 0;          ///< every required check passed
+inline constexpr int not_ready = 1;      ///< at least one required check failed
+inline constexpr int usage = 2;          ///< bad command line, profile or input file
+inline constexpr int internal = 3;       ///< a bug or an unexpected local failure
 inline constexpr int interrupted = 130;  ///< Ctrl-C: partial report printed (shell convention)
 }  // namespace exit_code
 

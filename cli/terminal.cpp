@@ -8,7 +8,9 @@
 
 namespace gwprobe::cli {
 
-bool is_terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1; }
+bool is_terminal(std::FILE* stream) {
+  return ::isatty(::fileno(stream)) == 1;
+}
 
 bool color_enabled(std::FILE* stream) {
   const char* no_color = std::getenv("NO_COLOR");

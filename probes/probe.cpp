@@ -7,6 +7,7 @@
 
 #include "probes/dns/dns_probe.hpp"
 #include "probes/tcp/tcp_probe.hpp"
+#include "probes/tls/tls_probe.hpp"
 
 namespace gwprobe::probes {
 
@@ -35,6 +36,7 @@ core::ProbeResult run_probe(const ProbeSpec& spec, const ProbeContext& context) 
         Overloaded{
             [&](const dns::DnsOptions& o) { return dns::run_dns_probe(spec.target, o, context); },
             [&](const tcp::TcpOptions& o) { return tcp::run_tcp_probe(spec.target, o, context); },
+            [&](const tls::TlsOptions& o) { return tls::run_tls_probe(spec.target, o, context); },
         },
         spec.options);
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include "core/target.hpp"
 #include "probes/dns/dns_options.hpp"
 #include "probes/tcp/tcp_options.hpp"
+#include "probes/tls/tls_options.hpp"
 
 namespace gwprobe::probes {
 
@@ -30,13 +31,13 @@ struct ProbeContext {
 
 /// The options of every probe kind. Adding a probe = a folder + one alternative here + one line
 /// in run_probe's dispatch.
-using ProbeOptions = std::variant<dns::DnsOptions, tcp::TcpOptions>;
+using ProbeOptions = std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions>;
 
 /// One entry of a plan: what to probe, how, and how it is labelled in reports.
 struct ProbeSpec {
-  std::string id;            ///< unique in the plan, e.g. "tcp:localhost:443"
+  std::string id;  ///< unique in the plan, e.g. "tcp:localhost:443"
   core::Target target;
-  std::string endpoint;      ///< profile endpoint name, for grouping in reports
+  std::string endpoint;  ///< profile endpoint name, for grouping in reports
   bool required = true;
   std::chrono::milliseconds timeout{5000};
   ProbeOptions options;

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 
 #include "core/unique_fd.hpp"
+#include "tests/fixtures/cert_factory.hpp"
 #include "tests/fixtures/mock_dns_server.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
+#include "tests/fixtures/tls_server.hpp"
 
 namespace gwprobe::probes {
 namespace {
@@ -16,6 +18,7 @@ using core::Diagnosis;
 TEST(KindOf, NamesEveryOptionsType) {
   EXPECT_EQ(kind_of(ProbeOptions{dns::DnsOptions{}}), "dns");
   EXPECT_EQ(kind_of(ProbeOptions{tcp::TcpOptions{}}), "tcp");
+  EXPECT_EQ(kind_of(ProbeOptions{tls::TlsOptions{}}), "tls");
 }
 
 TEST(RunProbe, DispatchesTcpSpecsToTheTcpProbeAndFillsKindAndTarget) {
@@ -57,6 +60,25 @@ TEST(RunProbe, DispatchesDnsSpecsToTheDnsProbe) {
   EXPECT_EQ(r.target, "gw.test");
   EXPECT_EQ(r.diagnosis, Diagnosis::ok) << r.message;
   EXPECT_EQ(r.fact_text("addresses"), "40.1.2.3");
+}
+
+TEST(RunProbe, DispatchesTlsSpecsToTheTlsProbe) {
+  const auto& pki = testing::TestPki::get();
+  testing::TlsServerConfig config;
+  config.chain = {pki.leaf, pki.public_intermediate};
+  testing::TlsServer server(config);
+  tls::TlsOptions options;
+  options.use_system_store = false;
+  options.ca_file = pki.public_root_file;
+  ProbeSpec spec;
+  spec.target = core::Target{"127.0.0.1", server.port()};
+  spec.options = options;
+  ProbeContext context;
+  context.deadline = core::Deadline::after(5s);
+  const auto r = run_probe(spec, context);
+  EXPECT_EQ(r.kind, "tls");
+  EXPECT_EQ(r.target, spec.target.to_string());
+  EXPECT_EQ(r.diagnosis, Diagnosis::ok) << r.message;
 }
 
 }  // namespace

@@ -21,9 +21,10 @@ struct RunnerOptions {
   core::CancelToken cancel;
   /// Called once per finished result (any thread, never concurrently), e.g. for progress.
   std::function<void(const core::ProbeResult&, std::size_t done, std::size_t total)> on_result;
-  /// The probe function; tests inject fakes.
-  std::function<core::ProbeResult(const ProbeSpec&, const ProbeContext&)> run_one =
-      [](const ProbeSpec& s, const ProbeContext& c) { return run_probe(s, c); };
+  /// Shared per-run host -> addresses cache handed to every probe (may be null).
+  AddressCache* addresses = nullptr;
+  /// The probe function; empty = run_probe. Tests inject fakes.
+  std::function<core::ProbeResult(const ProbeSpec&, const ProbeContext&)> run_one;
 };
 
 struct RunOutcome {

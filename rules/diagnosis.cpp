@@ -105,6 +105,16 @@ struct Context {
   std::string port_text() const {
     return ports.empty() ? std::string("the required ports") : ports;
   }
+  /// True when the check resolved only to loopback addresses (127/8, ::1).
+  bool all_addresses_loopback() const {
+    const auto* value = result.fact(fact::addresses);
+    const auto* list = value ? std::get_if<std::vector<std::string>>(value) : nullptr;
+    if (list == nullptr || list->empty()) return false;
+    for (const auto& a : *list) {
+      if (a != "::1" && a.rfind("127.", 0) != 0) return false;
+    }
+    return true;
+  }
   bool tcp_mode() const {
     return endpoint != nullptr && endpoint->requirement == Requirement::tcp_mode;
   }
@@ -187,6 +197,13 @@ std::string code_advice(Diagnosis d, const Context& c) {
              " on the firewall (connection attempts were dropped without an answer)." +
              tcp_mode_note(c);
     case Diagnosis::tcp_refused:
+      if (c.all_addresses_loopback()) {
+        // No firewall sits on loopback: a refusal there means nothing listens on the port.
+        return "Nothing is listening on " + c.probe_host + ":" + c.port_text() +
+               (c.profile.cloud == "local"
+                    ? ": start the bundled relay (`gwprobe relay`, or run scripts/demo.sh)."
+                    : ": start the service, or check the port.");
+      }
       return "Something refused TCP " + c.port_text() + " to " + c.host +
              " (a reset or port-unreachable: typically a firewall REJECT rule, or a network where "
              "only the proxy may connect out): allow outbound TCP " +

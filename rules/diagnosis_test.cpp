@@ -503,5 +503,18 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(param.param.name);
     });
 
+TEST(Advice, ARefusalOnLoopbackMeansNothingListensNotAFirewall) {
+  auto profile = test_profile();
+  auto r = relay_failure(core::Diagnosis::tcp_refused);
+  r.set_fact("addresses", std::vector<std::string>{"127.0.0.1", "::1"});
+  const auto advice = advice_for(r, profile);
+  EXPECT_EQ(advice.rfind("Nothing is listening on", 0), 0u) << advice;
+  EXPECT_EQ(advice.find("firewall"), std::string::npos);
+  profile.cloud = "local";
+  EXPECT_NE(advice_for(r, profile).find("gwprobe relay"), std::string::npos);
+  r.set_fact("addresses", std::vector<std::string>{"127.0.0.1", "203.0.113.5"});
+  EXPECT_NE(advice_for(r, profile).find("firewall REJECT"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gwprobe::rules

@@ -13,11 +13,12 @@ BUILD_PKGS=(
 # the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemon
 LAB_PKGS=(
   iproute2 nftables iptables conntrack squid-openssl dnsmasq-base haproxy tinyproxy socat
-  netcat-openbsd dnsutils tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
+  netcat-openbsd dnsutils curl tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
   python3-websockets
 )
-# report rendering (headless browser test) and the Prometheus exposition checker (promtool)
-REPORT_PKGS=(chromium prometheus sqlite3)
+# report rendering (headless browser test), the Prometheus exposition checker (promtool) and
+# xmllint (validates the JUnit report against its schema)
+REPORT_PKGS=(chromium prometheus sqlite3 libxml2-utils)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

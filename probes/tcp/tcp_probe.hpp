@@ -13,8 +13,8 @@ namespace gwprobe::probes::tcp {
 
 /// A connected, blocking-mode-off TCP socket and the address it reached.
 struct TcpConnection {
-  core::UniqueFd fd;          ///< invalid when the connect failed
-  std::string peer;           ///< "10.0.0.1:443" / "[::1]:443" of the address that answered
+  core::UniqueFd fd;  ///< invalid when the connect failed
+  std::string peer;   ///< "10.0.0.1:443" / "[::1]:443" of the address that answered
   explicit operator bool() const { return static_cast<bool>(fd); }
 };
 

@@ -13,6 +13,7 @@
 
 #include "probes/resolve.hpp"
 #include "probes/tcp/tcp_errors.hpp"
+#include "tests/fixtures/loopback_sockets.hpp"
 #include "tests/fixtures/mock_dns_server.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
 
@@ -21,29 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 using core::Diagnosis;
 using core::Status;
-
-/// A TCP socket bound to `address`:`port` (0 = any free port); listening with `backlog` when
-/// >= 0. `bound` says whether the bind worked (a chosen port may be taken).
-struct LoopbackSocket {
-  core::UniqueFd fd;
-  std::uint16_t port = 0;
-  bool bound = false;
-
-  LoopbackSocket(const char* address, int backlog, std::uint16_t wanted_port = 0) {
-    const auto ip = IpAddress::parse(address);
-    sockaddr_storage where{};
-    socklen_t length = ip->to_sockaddr(wanted_port, where);
-    fd.reset(::socket(ip->af(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-    bound = fd && ::bind(fd.get(), reinterpret_cast<sockaddr*>(&where), length) == 0;
-    if (!bound) return;
-    if (backlog >= 0) {
-      EXPECT_EQ(::listen(fd.get(), backlog), 0);
-    }
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&where), &length);
-    port = ntohs(ip->is_v6() ? reinterpret_cast<sockaddr_in6*>(&where)->sin6_port
-                             : reinterpret_cast<sockaddr_in*>(&where)->sin_port);
-  }
-};
+using gwprobe::testing::FullListener;
+using gwprobe::testing::LoopbackSocket;
 
 /// One port where 127.0.0.1 listens and [::1] refuses (bound, not listening).
 struct SplitFamilies {
@@ -60,21 +40,6 @@ struct SplitFamilies {
     ADD_FAILURE() << "no port free on both 127.0.0.1 and ::1";
   }
   std::uint16_t port() const { return v4->port; }
-};
-
-/// A listener whose accept queue is full: backlog 0 admits one connection, which is made and
-/// never accepted. Further SYNs are dropped by the kernel, as a filtering firewall would.
-struct FullListener {
-  LoopbackSocket listener;
-  core::UniqueFd filler;
-
-  explicit FullListener(const char* address) : listener(address, 0) {
-    const auto ip = IpAddress::parse(address);
-    sockaddr_storage where{};
-    const socklen_t length = ip->to_sockaddr(listener.port, where);
-    filler.reset(::socket(ip->af(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-    EXPECT_EQ(::connect(filler.get(), reinterpret_cast<sockaddr*>(&where), length), 0);
-  }
 };
 
 core::ProbeResult probe(const std::string& host, std::uint16_t port, TcpOptions options = {},
