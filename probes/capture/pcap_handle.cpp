@@ -11,40 +11,40 @@ using core::FailureKind;
 
 struct PcapCode {
   int code;
-  std::string_view name;
   FailureKind kind;
+  std::string_view name;
   std::string_view message;
 };
 
 // One row per libpcap status (pcap/pcap.h, libpcap 1.10).
 constexpr PcapCode kCodes[] = {
-    {PCAP_ERROR, "PCAP_ERROR", FailureKind::io, "packet capture failed"},
-    {PCAP_ERROR_BREAK, "PCAP_ERROR_BREAK", FailureKind::cancelled, "packet capture interrupted"},
-    {PCAP_ERROR_NOT_ACTIVATED, "PCAP_ERROR_NOT_ACTIVATED", FailureKind::internal,
+    {PCAP_ERROR, FailureKind::io, "PCAP_ERROR", "packet capture failed"},
+    {PCAP_ERROR_BREAK, FailureKind::cancelled, "PCAP_ERROR_BREAK", "packet capture interrupted"},
+    {PCAP_ERROR_NOT_ACTIVATED, FailureKind::internal, "PCAP_ERROR_NOT_ACTIVATED",
      "capture handle used before activation"},
-    {PCAP_ERROR_ACTIVATED, "PCAP_ERROR_ACTIVATED", FailureKind::internal,
+    {PCAP_ERROR_ACTIVATED, FailureKind::internal, "PCAP_ERROR_ACTIVATED",
      "capture handle configured after activation"},
-    {PCAP_ERROR_NO_SUCH_DEVICE, "PCAP_ERROR_NO_SUCH_DEVICE", FailureKind::not_found,
+    {PCAP_ERROR_NO_SUCH_DEVICE, FailureKind::not_found, "PCAP_ERROR_NO_SUCH_DEVICE",
      "no such network interface to capture on"},
-    {PCAP_ERROR_RFMON_NOTSUP, "PCAP_ERROR_RFMON_NOTSUP", FailureKind::unsupported,
+    {PCAP_ERROR_RFMON_NOTSUP, FailureKind::unsupported, "PCAP_ERROR_RFMON_NOTSUP",
      "monitor mode is not supported on this interface"},
-    {PCAP_ERROR_NOT_RFMON, "PCAP_ERROR_NOT_RFMON", FailureKind::unsupported,
+    {PCAP_ERROR_NOT_RFMON, FailureKind::unsupported, "PCAP_ERROR_NOT_RFMON",
      "the operation needs monitor mode"},
-    {PCAP_ERROR_PERM_DENIED, "PCAP_ERROR_PERM_DENIED", FailureKind::auth,
+    {PCAP_ERROR_PERM_DENIED, FailureKind::auth, "PCAP_ERROR_PERM_DENIED",
      "packet capture needs root or the CAP_NET_RAW capability (for example: sudo setcap "
      "cap_net_raw+ep gwprobe); continuing without capture"},
-    {PCAP_ERROR_IFACE_NOT_UP, "PCAP_ERROR_IFACE_NOT_UP", FailureKind::network,
+    {PCAP_ERROR_IFACE_NOT_UP, FailureKind::network, "PCAP_ERROR_IFACE_NOT_UP",
      "the network interface is down"},
-    {PCAP_ERROR_CANTSET_TSTAMP_TYPE, "PCAP_ERROR_CANTSET_TSTAMP_TYPE", FailureKind::unsupported,
+    {PCAP_ERROR_CANTSET_TSTAMP_TYPE, FailureKind::unsupported, "PCAP_ERROR_CANTSET_TSTAMP_TYPE",
      "the interface does not support the requested time stamp type"},
-    {PCAP_ERROR_PROMISC_PERM_DENIED, "PCAP_ERROR_PROMISC_PERM_DENIED", FailureKind::auth,
+    {PCAP_ERROR_PROMISC_PERM_DENIED, FailureKind::auth, "PCAP_ERROR_PROMISC_PERM_DENIED",
      "promiscuous capture is not permitted"},
-    {PCAP_ERROR_TSTAMP_PRECISION_NOTSUP, "PCAP_ERROR_TSTAMP_PRECISION_NOTSUP",
-     FailureKind::unsupported, "the requested time stamp precision is not supported"},
-    {PCAP_WARNING, "PCAP_WARNING", FailureKind::unsupported, "packet capture warning"},
-    {PCAP_WARNING_PROMISC_NOTSUP, "PCAP_WARNING_PROMISC_NOTSUP", FailureKind::unsupported,
+    {PCAP_ERROR_TSTAMP_PRECISION_NOTSUP, FailureKind::unsupported,
+     "PCAP_ERROR_TSTAMP_PRECISION_NOTSUP", "the requested time stamp precision is not supported"},
+    {PCAP_WARNING, FailureKind::unsupported, "PCAP_WARNING", "packet capture warning"},
+    {PCAP_WARNING_PROMISC_NOTSUP, FailureKind::unsupported, "PCAP_WARNING_PROMISC_NOTSUP",
      "promiscuous mode is not supported on this interface"},
-    {PCAP_WARNING_TSTAMP_TYPE_NOTSUP, "PCAP_WARNING_TSTAMP_TYPE_NOTSUP", FailureKind::unsupported,
+    {PCAP_WARNING_TSTAMP_TYPE_NOTSUP, FailureKind::unsupported, "PCAP_WARNING_TSTAMP_TYPE_NOTSUP",
      "the requested time stamp type is not supported"},
 };
 
