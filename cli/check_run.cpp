@@ -48,12 +48,16 @@ core::Result<core::RunReport> run_check(const rules::Profile& profile,
     options.overall = core::Deadline::after(settings.overall_timeout);
   }
   options.on_result = settings.on_result;
+  RunCapture capture(settings.capture, *plan, addresses,
+                     core::Deadline::after(settings.plan.timeout.value_or(profile.timeout)),
+                     settings.cancel);
   auto outcome = probes::run_plan(*plan, options);
 
   report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   report.interrupted = outcome.interrupted;
   report.results = std::move(outcome.results);
+  capture.finish(report.results, report.notes);
   report.results.insert(report.results.end(), bgp.begin(), bgp.end());
   for (auto& result : report.results) rules::fill_advice(result, profile);
   report.findings = rules::diagnose(report.results, profile);

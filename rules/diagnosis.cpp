@@ -107,11 +107,12 @@ struct Context {
   }
   /// True when the check resolved only to loopback addresses (127/8, ::1).
   bool all_addresses_loopback() const {
+    auto loopback = [](const std::string& a) { return a == "::1" || a.rfind("127.", 0) == 0; };
     const auto* value = result.fact(fact::addresses);
     const auto* list = value ? std::get_if<std::vector<std::string>>(value) : nullptr;
-    if (list == nullptr || list->empty()) return false;
+    if (list == nullptr || list->empty()) return loopback(probe_host);  // an IP literal target
     for (const auto& a : *list) {
-      if (a != "::1" && a.rfind("127.", 0) != 0) return false;
+      if (!loopback(a)) return false;
     }
     return true;
   }
