@@ -202,7 +202,7 @@ TokenVerdict verify_sas_token(std::string_view token, const KeyRing& keys,
                               const TokenRequirement& requirement) {
   if (token.empty()) return refuse(TokenFault::missing, "no SAS token");
   if (token.size() < kPrefix.size() || !iequals(token.substr(0, kPrefix.size()), kPrefix)) {
-    return refuse(TokenFault::malformed, "token does not start with 'SharedAccessSignature '");
+    return refuse(TokenFault::malformed, "token lacks the SAS scheme prefix");
   }
   std::map<std::string, std::string_view> fields;
   std::string_view rest = token.substr(kPrefix.size());

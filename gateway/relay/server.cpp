@@ -1,0 +1,456 @@
+// The relay's listener (acceptor), the front session that completes TLS and reads the first
+// request, the dispatcher that routes it by $hc action, small HTTP replies, /$metrics and
+// /$status, and RelayServer's run/shut-down (two stages, Beast advanced-server shape).
+#include <openssl/ssl.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "core/url.hpp"
+#include "gateway/relay/beast_common.hpp"
+#include "gateway/relay/relay_server.hpp"
+
+namespace gwprobe::gateway::relay {
+
+namespace detail {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string rendezvous_address(const std::string& base_url, const std::string& cluster,
+                               std::string_view action, const std::string& capability) {
+  std::string path;
+  std::string_view rest = cluster;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    path += "/" + core::percent_encode(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  }
+  return base_url + "/$hc" + path + "?sb-hc-action=" + std::string(action) +
+         "&sb-hc-id=" + capability;
+}
+
+protocol::Headers headers_of(const Request& request) {
+  protocol::Headers out;
+  for (const auto& field : request) {
+    out.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  return out;
+}
+
+void configure_websocket(const ContextPtr& ctx, WsStream& ws, std::string subprotocol) {
+  // The websocket stream runs its own timers; the TCP stream's must be off (Beast's rule).
+  beast::get_lowest_layer(ws).expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.handshake_timeout = ctx->config.limits.handshake_timeout;
+  ws.set_option(timeouts);
+  ws.read_message_max(ctx->config.limits.max_message_bytes);
+  websocket::permessage_deflate deflate;  // declined on every leg (reference A.4)
+  deflate.server_enable = false;
+  deflate.client_enable = false;
+  ws.set_option(deflate);
+  ws.set_option(websocket::stream_base::decorator(
+      [protocol = std::move(subprotocol)](websocket::response_type& res) {
+        res.set(http::field::server, "gwprobe-relay");
+        if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
+      }));
+}
+
+namespace {
+
+/// Writes one response, then shuts TLS down; owns the stream meanwhile.
+class ReplySession : public std::enable_shared_from_this<ReplySession> {
+ public:
+  ReplySession(ContextPtr ctx, TlsStream stream, http::response<http::string_body> response)
+      : ctx_(std::move(ctx)), stream_(std::move(stream)), response_(std::move(response)) {}
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.handshake_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&ReplySession::on_write, shared_from_this()));
+  }
+
+ private:
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    stream_.async_shutdown(
+        beast::bind_front_handler(&ReplySession::on_shutdown, shared_from_this()));
+  }
+  void on_shutdown(beast::error_code) {}
+
+  ContextPtr ctx_;
+  TlsStream stream_;
+  http::response<http::string_body> response_;
+};
+
+void serve_admin(const ContextPtr& ctx, TlsStream stream, const Request& request,
+                 const protocol::HcTarget& target, const Peer& peer) {
+  http::response<http::string_body> res{http::status::ok, request.version()};
+  res.set(http::field::server, "gwprobe-relay");
+  res.set(http::field::cache_control, "no-store");
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    reply_and_close(ctx, std::move(stream), peer, http::status::method_not_allowed,
+                    "only GET is served here\n", false);
+    return;
+  }
+  if (target.path == "$metrics") {
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = ctx->hub.metrics_text();
+  } else if (target.request_target.find("format=json") != std::string::npos) {
+    res.set(http::field::content_type, "application/json");
+    res.body() = ctx->hub.status_json();
+  } else {
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.body() = ctx->hub.status_html();
+  }
+  if (request.method() == http::verb::head) res.body().clear();
+  res.keep_alive(false);
+  res.prepare_payload();
+  std::make_shared<ReplySession>(ctx, std::move(stream), std::move(res))->run();
+}
+
+// Reads the first request of a fresh connection after the TLS handshake.
+class FrontSession : public std::enable_shared_from_this<FrontSession> {
+ public:
+  FrontSession(ContextPtr ctx, tcp::socket socket, Peer peer)
+      : ctx_(std::move(ctx)), stream_(std::move(socket), ctx_->tls), peer_(std::move(peer)) {
+    ctx_->hub.connection_opened(ConnectionKind::handshake);
+  }
+  ~FrontSession() { ctx_->hub.connection_closed(ConnectionKind::handshake); }
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&FrontSession::on_run, shared_from_this()));
+  }
+
+ private:
+  void on_run() {
+    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.handshake_timeout);
+    stream_.async_handshake(
+        ssl::stream_base::server,
+        beast::bind_front_handler(&FrontSession::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      ctx_->hub.count("handshake_failures_total", "status", "tls");
+      ctx_->log->debug("tls_handshake_failed", {{"remote", peer_.remote}, {"error", ec.message()}});
+      return;
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(ctx_->config.limits.max_header_bytes));
+    parser_->body_limit(ctx_->config.limits.max_http_body_bytes);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&FrontSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      reply_and_close(ctx_, std::move(stream_), peer_, http::status::payload_too_large,
+                      "request body over the relay's limit\n", false);
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      reply_and_close(ctx_, std::move(stream_), peer_,
+                      http::status::request_header_fields_too_large, "request headers over 32 kB\n",
+                      false);
+      return;
+    }
+    if (ec) {
+      if (ec != http::error::end_of_stream && ec != net::error::eof) {
+        ctx_->hub.count("handshake_failures_total", "status", "http");
+      }
+      return;
+    }
+    dispatch_request(ctx_, std::move(stream_), std::move(buffer_), parser_->release(), peer_);
+  }
+
+  ContextPtr ctx_;
+  TlsStream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Peer peer_;
+};
+
+}  // namespace
+
+void reply_and_close(const ContextPtr& ctx, TlsStream stream, const Peer& peer, http::status status,
+                     std::string body, bool counts_as_failure) {
+  const int code = static_cast<int>(status);
+  ctx->hub.count("handshake_failures_total", "status", std::to_string(code));
+  if (counts_as_failure) ctx->limiter.record_failure(peer.ip);
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::server, "gwprobe-relay");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.keep_alive(false);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  std::make_shared<ReplySession>(ctx, std::move(stream), std::move(res))->run();
+}
+
+void dispatch_request(const ContextPtr& ctx, TlsStream stream, beast::flat_buffer buffer,
+                      Request request, Peer peer) {
+  auto target = protocol::parse_hc_target(sv(request.target()));
+  if (!target) {
+    ctx->log->info("bad_request", {{"remote", peer.remote}, {"reason", target.error().message}});
+    reply_and_close(ctx, std::move(stream), peer, http::status::bad_request,
+                    target.error().message + "\n", true);
+    return;
+  }
+  if (!target->hc && (target->path == "$metrics" || target->path == "$status")) {
+    serve_admin(ctx, std::move(stream), request, *target, peer);
+    return;
+  }
+  if (!target->hc) {
+    serve_http_request(ctx, std::move(stream), std::move(buffer), std::move(request),
+                       std::move(*target), std::move(peer));
+    return;
+  }
+  if (!websocket::is_upgrade(request)) {
+    reply_and_close(ctx, std::move(stream), peer, http::status::bad_request,
+                    "a /$hc/ URL needs a WebSocket upgrade\n", true);
+    return;
+  }
+  if (target->action == protocol::HcAction::accept) {
+    serve_accept_rendezvous(ctx, std::move(stream), std::move(request), std::move(*target),
+                            std::move(peer));
+    return;
+  }
+  if (target->action == protocol::HcAction::request) {
+    serve_request_rendezvous(ctx, std::move(stream), std::move(request), std::move(*target),
+                             std::move(peer));
+    return;
+  }
+  // listen and connect carry a SAS token: header first, then sb-hc-token (reference A.6 step 1).
+  std::string token;
+  if (auto it = request.find("ServiceBusAuthorization"); it != request.end()) {
+    token = std::string(it->value());
+  } else if (target->token) {
+    token = *target->token;
+  }
+  const bool listen = target->action == protocol::HcAction::listen;
+  const auto verdict = protocol::verify_sas_token(
+      token, ctx->config.keys,
+      protocol::TokenRequirement{
+          target->path, listen ? protocol::Right::listen : protocol::Right::send, unix_now()});
+  if (!verdict.ok()) {
+    ctx->hub.count("auth_failures_total", "fault", protocol::to_string(verdict.fault));
+    ctx->log->info("auth_failed", {{"remote", peer.remote},
+                                   {"action", protocol::to_string(target->action)},
+                                   {"path", target->path},
+                                   {"fault", protocol::to_string(verdict.fault)},
+                                   {"reason", verdict.reason}});
+    reply_and_close(ctx, std::move(stream), peer,
+                    static_cast<http::status>(protocol::handshake_status(verdict.fault)),
+                    verdict.reason + "\n", true);
+    return;
+  }
+  if (listen) {
+    serve_control_channel(ctx, std::move(stream), std::move(request), std::move(*target),
+                          verdict.rule, verdict.expires_at, std::move(peer));
+  } else {
+    serve_sender(ctx, std::move(stream), std::move(request), std::move(*target), false,
+                 std::move(peer));
+  }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+struct RelayServer::State {
+  State(ContextPtr context, int thread_count)
+      : ioc(thread_count), ctx(std::move(context)), acceptor(net::make_strand(ioc)), signals(ioc) {}
+
+  net::io_context ioc;
+  ContextPtr ctx;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  std::optional<net::steady_timer> grace_timer;
+  std::chrono::steady_clock::time_point grace_deadline;
+  static constexpr std::chrono::milliseconds kDrainPoll{50};
+  std::atomic<int> shutdown_stage{0};
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+        ctx->log->warn("accept_failed", {{"error", ec.message()}});
+        // EMFILE and friends: keep accepting; the next attempt may succeed once fds free up.
+        do_accept();
+        return;
+      }
+      on_socket(std::move(socket));
+      do_accept();
+    });
+  }
+
+  void on_socket(tcp::socket socket) {
+    beast::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return;
+    Peer peer;
+    peer.ip = endpoint.address().to_string();
+    peer.port = endpoint.port();
+    peer.remote = (endpoint.address().is_v6() ? "[" + peer.ip + "]" : peer.ip) + ":" +
+                  std::to_string(peer.port);
+    ctx->hub.count("connections_total");
+    // Blocked sources are dropped before the TLS handshake: that is what keeps a reconnect
+    // storm from eating the CPU that healthy listeners need.
+    if (ctx->limiter.blocked(peer.ip)) {
+      ctx->hub.count("connections_refused_total", "reason", "rate_limited");
+      socket.close(ec);
+      return;
+    }
+    std::int64_t open = 0;
+    for (int k = 0; k < static_cast<int>(ConnectionKind::count_); ++k) {
+      open += ctx->hub.connections(static_cast<ConnectionKind>(k));
+    }
+    if (open >= static_cast<std::int64_t>(ctx->config.limits.max_connections)) {
+      ctx->hub.count("connections_refused_total", "reason", "capacity");
+      socket.close(ec);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<FrontSession>(ctx, std::move(socket), std::move(peer))->run();
+  }
+
+  void begin_shutdown() {
+    const int stage = ++shutdown_stage;
+    if (stage >= 2) {
+      ctx->log->info("relay_stopping", {{"stage", 2}});
+      ioc.stop();
+      return;
+    }
+    ctx->log->info("relay_stopping",
+                   {{"stage", 1},
+                    {"grace_ms", static_cast<std::int64_t>(ctx->config.shutdown_grace.count())}});
+    ctx->shutting_down = true;
+    beast::error_code ec;
+    acceptor.close(ec);
+    ctx->hub.shut_down_all();
+    grace_deadline = std::chrono::steady_clock::now() + ctx->config.shutdown_grace;
+    grace_timer.emplace(ioc);
+    check_drained();
+    signals.cancel(ec);
+    if (ctx->config.handle_signals) wait_for_signal();
+  }
+
+  // Stage one ends as soon as every connection has closed, or at the grace deadline.
+  void check_drained() {
+    std::int64_t open = 0;
+    for (int k = 0; k < static_cast<int>(ConnectionKind::count_); ++k) {
+      open += ctx->hub.connections(static_cast<ConnectionKind>(k));
+    }
+    if (open == 0 || std::chrono::steady_clock::now() >= grace_deadline) {
+      ioc.stop();
+      return;
+    }
+    grace_timer->expires_after(kDrainPoll);
+    grace_timer->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec) check_drained();
+    });
+  }
+
+  void wait_for_signal() {
+    signals.async_wait([this](beast::error_code ec, int) {
+      if (ec == net::error::operation_aborted && shutdown_stage == 0) return;
+      if (!ec) begin_shutdown();
+    });
+  }
+};
+
+core::Result<std::unique_ptr<RelayServer>> RelayServer::create(RelayConfig config,
+                                                               std::shared_ptr<JsonLog> log) {
+  if (config.keys.empty()) {
+    return core::fail(core::FailureKind::invalid_input, "the relay needs at least one SAS rule");
+  }
+  ssl::context tls(ssl::context::tls_server);
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  // Idle listeners are the common case: let OpenSSL free its record buffers between reads.
+  SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  beast::error_code ec;
+  tls.use_certificate_chain_file(config.cert_file, ec);
+  if (ec) {
+    return core::fail(core::FailureKind::invalid_input,
+                      "cannot load certificate '" + config.cert_file + "': " + ec.message());
+  }
+  tls.use_private_key_file(config.key_file, ssl::context::pem, ec);
+  if (ec) {
+    return core::fail(core::FailureKind::invalid_input,
+                      "cannot load private key '" + config.key_file + "': " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(tls.native_handle()) != 1) {
+    return core::fail(core::FailureKind::invalid_input, "private key '" + config.key_file +
+                                                            "' does not match certificate '" +
+                                                            config.cert_file + "'");
+  }
+  const int threads = std::max(1, config.threads);
+  auto ctx = std::make_shared<RelayContext>(std::move(config), std::move(log), std::move(tls));
+  auto state = std::make_unique<State>(ctx, threads);
+  const auto address = net::ip::make_address(ctx->config.listen_address, ec);
+  if (ec) {
+    return core::fail(core::FailureKind::invalid_input,
+                      "bad listen address '" + ctx->config.listen_address + "'");
+  }
+  const tcp::endpoint endpoint(address, ctx->config.port);
+  const std::string where = ctx->config.listen_address + ":" + std::to_string(ctx->config.port);
+  state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::fail(core::FailureKind::network,
+                      "cannot listen on " + where + ": " + ec.message());
+  }
+  return std::unique_ptr<RelayServer>(new RelayServer(std::move(state)));
+}
+
+RelayServer::RelayServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+RelayServer::~RelayServer() = default;
+
+std::uint16_t RelayServer::port() const {
+  return state_->acceptor.local_endpoint().port();
+}
+
+RelayHub& RelayServer::hub() {
+  return state_->ctx->hub;
+}
+
+void RelayServer::run() {
+  auto& s = *state_;
+  const auto& cfg = s.ctx->config;
+  s.ctx->log->info("relay_listening",
+                   {{"address", cfg.listen_address},
+                    {"port", static_cast<int>(port())},
+                    {"routing", to_string(cfg.routing)},
+                    {"rules", s.ctx->config.keys.rules().size()},
+                    {"ping_interval_ms", static_cast<std::int64_t>(cfg.ping_interval.count())},
+                    {"max_load", cfg.max_load},
+                    {"threads", std::max(1, cfg.threads)}});
+  net::post(s.acceptor.get_executor(), [&s] { s.do_accept(); });
+  if (cfg.handle_signals) {
+    s.signals.add(SIGINT);
+    s.signals.add(SIGTERM);
+    s.wait_for_signal();
+  }
+  std::vector<std::thread> extra;
+  for (int i = 1; i < std::max(1, cfg.threads); ++i) extra.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (auto& t : extra) t.join();
+  s.ctx->log->info("relay_stopped");
+}
+
+void RelayServer::shut_down() {
+  net::post(state_->ioc, [s = state_.get()] { s->begin_shutdown(); });
+}
+
+}  // namespace gwprobe::gateway::relay
