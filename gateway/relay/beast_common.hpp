@@ -9,9 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <memory>
 #include <string>
 
@@ -23,6 +21,7 @@
 #include "gateway/relay/json_log.hpp"
 #include "gateway/relay/rate_limiter.hpp"
 #include "gateway/relay/relay_config.hpp"
+#include "gateway/relay/tls_socket.hpp"
 
 namespace gwprobe::gateway::relay::detail {
 
@@ -32,7 +31,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = TlsSocket;
 using WsStream = websocket::stream<TlsStream>;
 using Request = http::request<http::string_body>;
 
@@ -86,6 +85,19 @@ void reply_and_close(const ContextPtr& ctx, TlsStream stream, const Peer& peer, 
 /// a keep-alive HTTP-mode connection).
 void dispatch_request(const ContextPtr& ctx, TlsStream stream, beast::flat_buffer buffer,
                       Request request, Peer peer);
+/// Closes the connection's socket when `limit` passes (cancel the timer to disarm). The relay's
+/// TLS layer drives the raw socket, so deadlines are timers rather than beast::tcp_stream's.
+template <class Session>
+void arm_deadline(net::steady_timer& timer, std::chrono::milliseconds limit,
+                  const std::shared_ptr<Session>& session, TlsStream& stream) {
+  timer.expires_after(limit);
+  timer.async_wait([session, &stream](beast::error_code ec) {
+    if (ec) return;
+    beast::error_code ignored;
+    stream.next_layer().close(ignored);
+  });
+}
+
 /// Header list of a Beast request, in order.
 protocol::Headers headers_of(const Request& request);
 /// Common WebSocket settings: message limit, timeouts, no compression, Server header.

@@ -24,7 +24,8 @@ class HttpSession : public ResponseSink,
         request_(std::move(request)),
         target_(std::move(target)),
         peer_(std::move(peer)),
-        timer_(stream_.get_executor()) {
+        timer_(stream_.get_executor()),
+        io_deadline_(stream_.get_executor()) {
     ctx_->hub.connection_opened(ConnectionKind::http);
   }
   ~HttpSession() override { ctx_->hub.connection_closed(ConnectionKind::http); }
@@ -186,9 +187,11 @@ class HttpSession : public ResponseSink,
                                      {"method", std::string(request_.method_string())},
                                      {"status", status},
                                      {"remote", peer_.remote}});
-    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.http_response_timeout);
+    arm_deadline(io_deadline_, ctx_->config.limits.http_response_timeout, shared_from_this(),
+                 stream_);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->io_deadline_.cancel();
                         self->on_written(ec, res->keep_alive());
                       });
   }
@@ -203,9 +206,11 @@ class HttpSession : public ResponseSink,
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(ctx_->config.limits.max_header_bytes));
     parser_->body_limit(ctx_->config.limits.max_http_body_bytes);
-    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.http_keepalive_timeout);
+    arm_deadline(io_deadline_, ctx_->config.limits.http_keepalive_timeout, shared_from_this(),
+                 stream_);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code rec, std::size_t) {
+                       self->io_deadline_.cancel();
                        if (rec) return;  // idle timeout, close or garbage: the connection just ends
                        dispatch_request(self->ctx_, std::move(self->stream_),
                                         std::move(self->buffer_), self->parser_->release(),
@@ -220,6 +225,7 @@ class HttpSession : public ResponseSink,
   protocol::HcTarget target_;
   Peer peer_;
   net::steady_timer timer_;
+  net::steady_timer io_deadline_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string request_id_;
   std::string capability_;

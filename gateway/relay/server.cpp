@@ -44,8 +44,6 @@ protocol::Headers headers_of(const Request& request) {
 }
 
 void configure_websocket(const ContextPtr& ctx, WsStream& ws, std::string subprotocol) {
-  // The websocket stream runs its own timers; the TCP stream's must be off (Beast's rule).
-  beast::get_lowest_layer(ws).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.handshake_timeout = ctx->config.limits.handshake_timeout;
   ws.set_option(timeouts);
@@ -70,10 +68,13 @@ namespace {
 class ReplySession : public std::enable_shared_from_this<ReplySession> {
  public:
   ReplySession(ContextPtr ctx, TlsStream stream, http::response<http::string_body> response)
-      : ctx_(std::move(ctx)), stream_(std::move(stream)), response_(std::move(response)) {}
+      : ctx_(std::move(ctx)),
+        stream_(std::move(stream)),
+        response_(std::move(response)),
+        deadline_(stream_.get_executor()) {}
 
   void run() {
-    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.handshake_timeout);
+    arm_deadline(deadline_, ctx_->config.limits.handshake_timeout, shared_from_this(), stream_);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&ReplySession::on_write, shared_from_this()));
   }
@@ -84,11 +85,12 @@ class ReplySession : public std::enable_shared_from_this<ReplySession> {
     stream_.async_shutdown(
         beast::bind_front_handler(&ReplySession::on_shutdown, shared_from_this()));
   }
-  void on_shutdown(beast::error_code) {}
+  void on_shutdown(beast::error_code) { deadline_.cancel(); }
 
   ContextPtr ctx_;
   TlsStream stream_;
   http::response<http::string_body> response_;
+  net::steady_timer deadline_;
 };
 
 void serve_admin(const ContextPtr& ctx, TlsStream stream, const Request& request,
@@ -121,7 +123,10 @@ void serve_admin(const ContextPtr& ctx, TlsStream stream, const Request& request
 class FrontSession : public std::enable_shared_from_this<FrontSession> {
  public:
   FrontSession(ContextPtr ctx, tcp::socket socket, Peer peer)
-      : ctx_(std::move(ctx)), stream_(std::move(socket), ctx_->tls), peer_(std::move(peer)) {
+      : ctx_(std::move(ctx)),
+        stream_(std::move(socket), ctx_->tls.native_handle()),
+        deadline_(stream_.get_executor()),
+        peer_(std::move(peer)) {
     ctx_->hub.connection_opened(ConnectionKind::handshake);
   }
   ~FrontSession() { ctx_->hub.connection_closed(ConnectionKind::handshake); }
@@ -133,14 +138,14 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
 
  private:
   void on_run() {
-    beast::get_lowest_layer(stream_).expires_after(ctx_->config.limits.handshake_timeout);
+    arm_deadline(deadline_, ctx_->config.limits.handshake_timeout, shared_from_this(), stream_);
     stream_.async_handshake(
-        ssl::stream_base::server,
         beast::bind_front_handler(&FrontSession::on_handshake, shared_from_this()));
   }
 
   void on_handshake(beast::error_code ec) {
     if (ec) {
+      deadline_.cancel();
       ctx_->hub.count("handshake_failures_total", "status", "tls");
       ctx_->log->debug("tls_handshake_failed", {{"remote", peer_.remote}, {"error", ec.message()}});
       return;
@@ -153,6 +158,7 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    deadline_.cancel();  // the next owner of the stream sets its own limits
     if (ec == http::error::body_limit) {
       reply_and_close(ctx_, std::move(stream_), peer_, http::status::payload_too_large,
                       "request body over the relay's limit\n", false);
@@ -175,6 +181,7 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
 
   ContextPtr ctx_;
   TlsStream stream_;
+  net::steady_timer deadline_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Peer peer_;
@@ -380,9 +387,10 @@ core::Result<std::unique_ptr<RelayServer>> RelayServer::create(RelayConfig confi
   SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
   // Idle listeners are the common case: let OpenSSL free its record buffers between reads.
   SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  // Relay connections are long-lived: no resumption, so no session cache or tickets to keep.
+  // Relay connections are long-lived: no server-side session cache to grow. Tickets stay on:
+  // besides resumption, the ticket right after the handshake acknowledges the client's Finished
+  // at once, which keeps Nagle-enabled clients from waiting out a 40 ms delayed ACK.
   SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(tls.native_handle(), 0);
   beast::error_code ec;
   tls.use_certificate_chain_file(config.cert_file, ec);
   if (ec) {

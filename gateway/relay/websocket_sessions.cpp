@@ -143,8 +143,8 @@ class ControlSession : public ListenerLink,
       closing_ = true;
       // A listener that stopped answering will not answer a close handshake either.
       beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
-      beast::get_lowest_layer(ws_).close();
+      beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(ws_).close(ec);
       return;
     }
     if (!ping_in_flight_) {
