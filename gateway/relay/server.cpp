@@ -1,6 +1,7 @@
 // The relay's listener (acceptor), the front session that completes TLS and reads the first
 // request, the dispatcher that routes it by $hc action, small HTTP replies, /$metrics and
 // /$status, and RelayServer's run/shut-down (two stages, Beast advanced-server shape).
+#include <malloc.h>
 #include <openssl/ssl.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -273,6 +274,11 @@ void dispatch_request(const ContextPtr& ctx, TlsStream stream, beast::flat_buffe
 
 using namespace detail;
 
+namespace {
+/// OpenSSL's read-ahead buffer (held only while records are pending: RELEASE_BUFFERS).
+constexpr std::size_t kTlsReadBuffer = 64 * 1024;
+}  // namespace
+
 struct RelayServer::State {
   State(ContextPtr context, int thread_count)
       : ioc(thread_count), ctx(std::move(context)), acceptor(net::make_strand(ioc)), signals(ioc) {}
@@ -284,6 +290,26 @@ struct RelayServer::State {
   std::optional<net::steady_timer> grace_timer;
   std::chrono::steady_clock::time_point grace_deadline;
   static constexpr std::chrono::milliseconds kDrainPoll{50};
+  // glibc keeps the pages freed after a burst of TLS handshakes (each briefly needs tens of kB)
+  // mapped between the long-lived listener sessions; trimming after a burst returns them.
+  static constexpr std::chrono::seconds kTrimInterval{5};
+  static constexpr std::uint64_t kTrimAfterConnections = 100;
+  std::optional<net::steady_timer> trim_timer;
+  std::uint64_t connections_at_last_trim = 0;
+
+  void schedule_trim() {
+    trim_timer->expires_after(kTrimInterval);
+    trim_timer->async_wait([this](beast::error_code ec) {
+      if (ec || shutdown_stage > 0) return;
+      const auto total = ctx->hub.counter("connections_total");
+      if (total - connections_at_last_trim >= kTrimAfterConnections &&
+          ctx->hub.connections(ConnectionKind::handshake) == 0) {
+        connections_at_last_trim = total;
+        ::malloc_trim(0);
+      }
+      schedule_trim();
+    });
+  }
   std::atomic<int> shutdown_stage{0};
 
   void do_accept() {
@@ -343,6 +369,7 @@ struct RelayServer::State {
     ctx->shutting_down = true;
     beast::error_code ec;
     acceptor.close(ec);
+    if (trim_timer) trim_timer->cancel();
     ctx->hub.shut_down_all();
     grace_deadline = std::chrono::steady_clock::now() + ctx->config.shutdown_grace;
     grace_timer.emplace(ioc);
@@ -387,6 +414,9 @@ core::Result<std::unique_ptr<RelayServer>> RelayServer::create(RelayConfig confi
   SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
   // Idle listeners are the common case: let OpenSSL free its record buffers between reads.
   SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  // Read ahead: one recv() for several records instead of two per record (header, body).
+  SSL_CTX_set_read_ahead(tls.native_handle(), 1);
+  SSL_CTX_set_default_read_buffer_len(tls.native_handle(), kTlsReadBuffer);
   // Relay connections are long-lived: no server-side session cache to grow. Tickets stay on:
   // besides resumption, the ticket right after the handshake acknowledges the client's Finished
   // at once, which keeps Nagle-enabled clients from waiting out a 40 ms delayed ACK.
@@ -451,6 +481,8 @@ void RelayServer::run() {
                     {"max_load", cfg.max_load},
                     {"threads", std::max(1, cfg.threads)}});
   net::post(s.acceptor.get_executor(), [&s] { s.do_accept(); });
+  s.trim_timer.emplace(s.ioc);
+  s.schedule_trim();
   if (cfg.handle_signals) {
     s.signals.add(SIGINT);
     s.signals.add(SIGTERM);

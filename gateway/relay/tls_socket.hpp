@@ -158,7 +158,17 @@ class TlsSocket {
         r = SSL_shutdown(ssl_.get());
         if (r == 0) r = 1;  // close_notify sent; the peer's is not awaited
         break;
-      case Kind::read: r = SSL_read_ex(ssl_.get(), data, size, &a.bytes); break;
+      case Kind::read: {
+        // Drain as many records as fit: one completion per 64 kB instead of per 16 kB record.
+        r = SSL_read_ex(ssl_.get(), data, size, &a.bytes);
+        std::size_t more = 0;
+        while (r == 1 && a.bytes < size &&
+               SSL_read_ex(ssl_.get(), static_cast<char*>(data) + a.bytes, size - a.bytes, &more) == 1) {
+          a.bytes += more;
+        }
+        if (r == 1) ERR_clear_error();  // a WANT_READ after some data is not an error
+        break;
+      }
       case Kind::write: r = SSL_write_ex(ssl_.get(), data, size, &a.bytes); break;
     }
     if (r == 1) {

@@ -3,7 +3,9 @@
 // rendezvous that splices a sender to a listener. One strand per connection; every write goes
 // through a bounded queue on its own strand.
 #include <chrono>
-#include <deque>
+#include <array>
+#include <utility>
+#include <vector>
 #include <variant>
 
 #include "gateway/protocol/close_codes.hpp"
@@ -18,6 +20,8 @@ namespace close_code = protocol::close_code;
 
 /// Splice buffer per direction: frames are relayed as they arrive, never whole messages.
 constexpr std::size_t kSpliceChunk = 64 * 1024;
+/// Control-channel read piece: control messages are small; bodies just take more pieces.
+constexpr std::size_t kControlReadChunk = 512;
 
 // ---------------------------------------------------------------------------------------------
 // Listener control channel
@@ -99,6 +103,7 @@ class ControlSession : public ListenerLink,
       }
     }
     listener_id_ = info.listener_id;
+    request_ = {};  // the handshake is done: an idle listener should cost as little as possible
     member_ = ctx_->hub.add_member(target_.path, weak_from_this(), std::move(info));
     ctx_->hub.count("listener_connects_total");
     ctx_->hub.track(weak_from_this());
@@ -170,7 +175,7 @@ class ControlSession : public ListenerLink,
 
   void on_write(beast::error_code ec, std::size_t) {
     if (queue_.front().counts) --queued_;
-    queue_.pop_front();
+    queue_.erase(queue_.begin());
     if (ec) {
       writing_ = false;
       for (const auto& item : queue_) {
@@ -182,20 +187,25 @@ class ControlSession : public ListenerLink,
     do_write();
   }
 
+  // Reads in small pieces into a member array: a pending whole-message read would keep a
+  // prepared buffer allocated per idle listener, and listeners idle far more than they talk.
   void do_read() {
-    ws_.async_read(buffer_,
-                   beast::bind_front_handler(&ControlSession::on_read, shared_from_this()));
+    ws_.async_read_some(net::buffer(chunk_),
+                        beast::bind_front_handler(&ControlSession::on_read, shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  void on_read(beast::error_code ec, std::size_t n) {
     if (ec) {
       on_closed(ec);
       return;
     }
     missed_pongs_ = 0;  // any traffic proves the listener alive
-    std::string data = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    if (buffer_.capacity() > kSpliceChunk) buffer_.shrink_to_fit();
+    message_.append(chunk_.data(), n);
+    if (!ws_.is_message_done()) {
+      do_read();
+      return;
+    }
+    std::string data = std::exchange(message_, std::string());
     if (ws_.got_binary()) {
       on_binary(std::move(data));
     } else {
@@ -325,8 +335,9 @@ class ControlSession : public ListenerLink,
   Peer peer_;
   net::steady_timer ping_timer_;
   net::steady_timer expiry_timer_;
-  beast::flat_buffer buffer_;
-  std::deque<Outgoing> queue_;
+  std::array<char, kControlReadChunk> chunk_{};
+  std::string message_;
+  std::vector<Outgoing> queue_;  // bounded by max_queued_messages; a vector costs nothing idle
   std::atomic<std::size_t> queued_{0};
   std::atomic<bool> closing_{false};
   bool writing_ = false;

@@ -55,6 +55,7 @@ constexpr int kIdleListeners = 10000;
 constexpr int kConnectsInFlight = 200;
 constexpr auto kIdlePhaseLimit = 180s;
 constexpr auto kRelayStartLimit = 10s;
+constexpr auto kSettle = 6s;
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -534,14 +535,16 @@ int main(int argc, char** argv) {
   const double connect_s = std::chrono::duration<double>(Clock::now() - t0).count();
   idle.pump(1000ms);
   const int seen = listeners_online(client_tls, relay.port, "idle");
+  const long after_burst = rss_kb(relay.pid);
+  idle.pump(kSettle);  // the relay returns handshake garbage to the OS every few seconds
   const long after = rss_kb(relay.pid);
   std::printf("  connected %d (failed %d) in %.1f s; relay reports %d online\n", online,
               idle.failed(), connect_s, seen);
   if (online > 0 && before > 0 && after > 0) {
-    std::printf(
-        "  relay RSS: %.1f MB before, %.1f MB after -> %.1f KB per idle listener   (goal <= 20 "
-        "KB)\n",
-        before / 1024.0, after / 1024.0, static_cast<double>(after - before) / online);
+    std::printf("  relay RSS: %.1f MB before, %.1f MB 1 s after the burst, %.1f MB settled\n",
+                before / 1024.0, after_burst / 1024.0, after / 1024.0);
+    std::printf("  -> %.1f KB per idle listener   (goal <= 20 KB)\n",
+                static_cast<double>(after - before) / online);
   }
   idle.close_all();
   relay.stop();
