@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <sys/socket.h>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -17,7 +18,6 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <memory>
@@ -47,14 +47,16 @@ inline BIO_METHOD* nosignal_socket_bio_method() {
         *read = static_cast<size_t>(n);
         return 1;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(bio);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(bio);
       if (n == 0) errno = 0;  // orderly EOF, not a system error
       return 0;
     });
     BIO_meth_set_ctrl(m, [](BIO* bio, int cmd, long num, void* ptr) -> long {
       switch (cmd) {
         case BIO_C_SET_FD:
-          BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(*static_cast<int*>(ptr))));
+          BIO_set_data(bio,
+                       reinterpret_cast<void*>(static_cast<intptr_t>(*static_cast<int*>(ptr))));
           BIO_set_init(bio, 1);
           (void)num;
           return 1;
@@ -63,8 +65,10 @@ inline BIO_METHOD* nosignal_socket_bio_method() {
           if (ptr != nullptr) *static_cast<int*>(ptr) = fd;
           return fd;
         }
-        case BIO_CTRL_FLUSH: return 1;
-        default: return 0;
+        case BIO_CTRL_FLUSH:
+          return 1;
+        default:
+          return 0;
       }
     });
     return m;
@@ -87,7 +91,7 @@ class TlsSocket {
       int fd = static_cast<int>(socket_.native_handle());
       BIO_ctrl(bio, BIO_C_SET_FD, 0, &fd);
       SSL_set_bio(ssl_.get(), bio, bio);  // the SSL owns the BIO; the socket owns the fd
-      SSL_set_accept_state(ssl_.get());  // the relay is always the TLS server
+      SSL_set_accept_state(ssl_.get());   // the relay is always the TLS server
     }
   }
   TlsSocket(TlsSocket&&) noexcept = default;
@@ -127,8 +131,8 @@ class TlsSocket {
   template <class Buffers>
   static auto first(const Buffers& buffers) {
     using Buffer = std::decay_t<decltype(*boost::asio::buffer_sequence_begin(buffers))>;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
-         ++it) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
       Buffer b = *it;
       if (b.size() > 0) return b;
     }
@@ -153,7 +157,9 @@ class TlsSocket {
     ERR_clear_error();
     int r = 0;
     switch (kind) {
-      case Kind::handshake: r = SSL_do_handshake(ssl_.get()); break;
+      case Kind::handshake:
+        r = SSL_do_handshake(ssl_.get());
+        break;
       case Kind::shutdown:
         r = SSL_shutdown(ssl_.get());
         if (r == 0) r = 1;  // close_notify sent; the peer's is not awaited
@@ -163,13 +169,16 @@ class TlsSocket {
         r = SSL_read_ex(ssl_.get(), data, size, &a.bytes);
         std::size_t more = 0;
         while (r == 1 && a.bytes < size &&
-               SSL_read_ex(ssl_.get(), static_cast<char*>(data) + a.bytes, size - a.bytes, &more) == 1) {
+               SSL_read_ex(ssl_.get(), static_cast<char*>(data) + a.bytes, size - a.bytes, &more) ==
+                   1) {
           a.bytes += more;
         }
         if (r == 1) ERR_clear_error();  // a WANT_READ after some data is not an error
         break;
       }
-      case Kind::write: r = SSL_write_ex(ssl_.get(), data, size, &a.bytes); break;
+      case Kind::write:
+        r = SSL_write_ex(ssl_.get(), data, size, &a.bytes);
+        break;
     }
     if (r == 1) {
       a.step = Step::done;
@@ -177,17 +186,24 @@ class TlsSocket {
     }
     const int err = SSL_get_error(ssl_.get(), r);
     switch (err) {
-      case SSL_ERROR_WANT_READ: a.step = Step::want_read; return a;
-      case SSL_ERROR_WANT_WRITE: a.step = Step::want_write; return a;
-      case SSL_ERROR_ZERO_RETURN: a.ec = boost::asio::error::eof; return a;
+      case SSL_ERROR_WANT_READ:
+        a.step = Step::want_read;
+        return a;
+      case SSL_ERROR_WANT_WRITE:
+        a.step = Step::want_write;
+        return a;
+      case SSL_ERROR_ZERO_RETURN:
+        a.ec = boost::asio::error::eof;
+        return a;
       case SSL_ERROR_SYSCALL:
         a.ec = errno != 0 ? error_code(errno, boost::asio::error::get_system_category())
                           : error_code(boost::asio::error::eof);
         return a;
       default: {
         const unsigned long code = ERR_get_error();
-        a.ec = code != 0 ? error_code(static_cast<int>(code), boost::asio::error::get_ssl_category())
-                         : error_code(boost::asio::error::eof);
+        a.ec = code != 0
+                   ? error_code(static_cast<int>(code), boost::asio::error::get_ssl_category())
+                   : error_code(boost::asio::error::eof);
         return a;
       }
     }
@@ -208,12 +224,13 @@ class TlsSocket {
       if constexpr (kind == Kind::read || kind == Kind::write) {
         if (buffer_.size() == 0) return immediate(self, Attempt{Step::done, 0, {}});
       }
-      const Attempt a = self_->attempt(kind, const_cast<void*>(static_cast<const void*>(buffer_.data())),
-                                       buffer_.size());
+      const Attempt a = self_->attempt(
+          kind, const_cast<void*>(static_cast<const void*>(buffer_.data())), buffer_.size());
       if (a.step == Step::want_read || a.step == Step::want_write) {
         waited_ = true;
-        self_->socket_.async_wait(a.step == Step::want_read ? tcp::socket::wait_read : tcp::socket::wait_write,
-                                  std::move(self));
+        self_->socket_.async_wait(
+            a.step == Step::want_read ? tcp::socket::wait_read : tcp::socket::wait_write,
+            std::move(self));
         return;
       }
       if (waited_) return finish(self, a);
@@ -245,12 +262,14 @@ class TlsSocket {
 // Beast's websocket close calls these (found by ADL): close_notify, then close the socket.
 template <class Handler>
 void async_teardown(boost::beast::role_type role, TlsSocket& stream, Handler&& handler) {
-  stream.async_shutdown([&stream, role, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
-    boost::beast::websocket::async_teardown(role, stream.next_layer(), std::move(h));
-  });
+  stream.async_shutdown(
+      [&stream, role, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+        boost::beast::websocket::async_teardown(role, stream.next_layer(), std::move(h));
+      });
 }
 
-inline void teardown(boost::beast::role_type role, TlsSocket& stream, boost::system::error_code& ec) {
+inline void teardown(boost::beast::role_type role, TlsSocket& stream,
+                     boost::system::error_code& ec) {
   boost::beast::websocket::teardown(role, stream.next_layer(), ec);
 }
 

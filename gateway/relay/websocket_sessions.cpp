@@ -2,11 +2,11 @@
 // response, load reports in; pings and token expiry), held WebSocket senders, and the accept
 // rendezvous that splices a sender to a listener. One strand per connection; every write goes
 // through a bounded queue on its own strand.
-#include <chrono>
 #include <array>
+#include <chrono>
 #include <utility>
-#include <vector>
 #include <variant>
+#include <vector>
 
 #include "gateway/protocol/close_codes.hpp"
 #include "gateway/protocol/crypto.hpp"
@@ -35,12 +35,13 @@ class ControlSession : public ListenerLink,
       : ctx_(std::move(ctx)),
         ws_(std::move(stream)),
         request_(std::move(request)),
-        target_(std::move(target)),
+        path_(std::move(target.path)),
+        id_hint_(std::move(target.id)),
+        priority_hint_(std::move(target.priority)),
         rule_(std::move(rule)),
         expires_at_(expires_at),
         peer_(std::move(peer)),
-        ping_timer_(ws_.get_executor()),
-        expiry_timer_(ws_.get_executor()) {
+        timer_(ws_.get_executor()) {
     ctx_->hub.connection_opened(ConnectionKind::control);
   }
   ~ControlSession() override { ctx_->hub.connection_closed(ConnectionKind::control); }
@@ -90,24 +91,27 @@ class ControlSession : public ListenerLink,
       return;
     }
     MemberInfo info;
-    info.listener_id = target_.id.value_or(protocol::random_guid());
+    info.listener_id = id_hint_.value_or(protocol::random_guid());
     info.remote = peer_.remote;
     const auto host = request_[http::field::host];
     info.base_url = "wss://" + std::string(host.empty() ? ctx_->config.listen_address : host);
     info.rule = rule_;
-    if (target_.priority) {
+    if (priority_hint_) {
       try {
-        info.priority = std::stoi(*target_.priority);
+        info.priority = std::stoi(*priority_hint_);
       } catch (const std::exception&) {
         info.priority = 0;  // a bad hint is not worth refusing a listener over
       }
     }
     listener_id_ = info.listener_id;
-    request_ = {};  // the handshake is done: an idle listener should cost as little as possible
-    member_ = ctx_->hub.add_member(target_.path, weak_from_this(), std::move(info));
+    // The handshake is done: an idle listener should cost as little as possible.
+    request_ = {};
+    id_hint_.reset();
+    priority_hint_.reset();
+    member_ = ctx_->hub.add_member(path_, weak_from_this(), std::move(info));
     ctx_->hub.count("listener_connects_total");
     ctx_->hub.track(weak_from_this());
-    ctx_->log->info("listener_online", {{"path", target_.path},
+    ctx_->log->info("listener_online", {{"path", path_},
                                         {"listener", listener_id_},
                                         {"remote", peer_.remote},
                                         {"rule", rule_},
@@ -116,31 +120,40 @@ class ControlSession : public ListenerLink,
       close(close_code::going_away, "relay shutting down", "relay_shutdown");
       return;
     }
-    arm_expiry();
-    arm_ping();
+    next_ping_ = std::chrono::steady_clock::now() + ctx_->config.ping_interval;
+    arm_timer();
     do_read();
   }
 
-  void arm_expiry() {
-    expiry_timer_.expires_after(
-        std::chrono::seconds(std::max<std::int64_t>(0, expires_at_ - unix_now())));
-    expiry_timer_.async_wait([self = shared_from_this(), at = expires_at_](beast::error_code ec) {
-      if (ec || at != self->expires_at_) return;  // cancelled or renewed meanwhile
-      self->close(close_code::policy_violation, "token expired", "token_expired");
+  // One timer per listener serves both the ping cadence and the token expiry: idle listeners
+  // are the common case, and every armed timer costs memory.
+  void arm_timer() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto expiry =
+        now + std::chrono::seconds(std::max<std::int64_t>(0, expires_at_ - unix_now()));
+    timer_.expires_at(std::min(next_ping_, expiry));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_timer();
     });
   }
 
-  void arm_ping() {
-    ping_timer_.expires_after(ctx_->config.ping_interval);
-    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->on_ping_tick();
-    });
-  }
-
-  void on_ping_tick() {
+  void on_timer() {
     if (closing_) return;
+    if (unix_now() >= expires_at_) {
+      close(close_code::policy_violation, "token expired", "token_expired");
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= next_ping_) {
+      next_ping_ = std::chrono::steady_clock::now() + ctx_->config.ping_interval;
+      if (!ping_tick()) return;
+    }
+    arm_timer();
+  }
+
+  /// False when the listener was evicted.
+  bool ping_tick() {
     if (missed_pongs_ >= ctx_->config.max_missed_pongs) {
-      ctx_->log->warn("listener_evicted", {{"path", target_.path},
+      ctx_->log->warn("listener_evicted", {{"path", path_},
                                            {"listener", listener_id_},
                                            {"remote", peer_.remote},
                                            {"missed_pongs", missed_pongs_}});
@@ -150,7 +163,7 @@ class ControlSession : public ListenerLink,
       beast::error_code ec;
       beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_both, ec);
       beast::get_lowest_layer(ws_).close(ec);
-      return;
+      return false;
     }
     if (!ping_in_flight_) {
       ping_in_flight_ = true;
@@ -158,7 +171,7 @@ class ControlSession : public ListenerLink,
       ws_.async_ping(
           {}, [self = shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
     }
-    arm_ping();
+    return true;
   }
 
   void do_write() {
@@ -227,7 +240,7 @@ class ControlSession : public ListenerLink,
   void handle(protocol::RenewTokenCommand& renew) {
     const auto verdict = protocol::verify_sas_token(
         renew.token, ctx_->config.keys,
-        protocol::TokenRequirement{target_.path, protocol::Right::listen, unix_now()});
+        protocol::TokenRequirement{path_, protocol::Right::listen, unix_now()});
     if (!verdict.ok()) {
       ctx_->hub.count("token_renewals_total", "result", "rejected");
       ctx_->hub.count("auth_failures_total", "fault", protocol::to_string(verdict.fault));
@@ -243,8 +256,7 @@ class ControlSession : public ListenerLink,
     expires_at_ = verdict.expires_at;
     ctx_->log->info("token_renewed",
                     {{"listener", listener_id_}, {"token_expires_at", expires_at_}});
-    expiry_timer_.cancel();
-    arm_expiry();
+    arm_timer();  // re-arming cancels the wait for the old expiry
   }
 
   void handle(protocol::ResponseCommand& response) {
@@ -295,8 +307,7 @@ class ControlSession : public ListenerLink,
   void close(std::uint16_t code, std::string reason, std::string_view why) {
     if (closing_.exchange(true)) return;
     disconnect_reason_ = std::string(why);
-    ping_timer_.cancel();
-    expiry_timer_.cancel();
+    timer_.cancel();
     ctx_->log->info("listener_closing", {{"listener", listener_id_},
                                          {"code", static_cast<int>(code)},
                                          {"reason", disconnect_reason_}});
@@ -312,15 +323,14 @@ class ControlSession : public ListenerLink,
     if (closed_reported_) return;
     closed_reported_ = true;
     closing_ = true;
-    ping_timer_.cancel();
-    expiry_timer_.cancel();
+    timer_.cancel();
     if (disconnect_reason_.empty()) {
       disconnect_reason_ =
           ec == websocket::error::closed ? "closed_by_listener" : "connection_lost";
     }
     ctx_->hub.remove_member(member_, disconnect_reason_);
     ctx_->hub.count("listener_disconnects_total", "reason", disconnect_reason_);
-    ctx_->log->info("listener_offline", {{"path", target_.path},
+    ctx_->log->info("listener_offline", {{"path", path_},
                                          {"listener", listener_id_},
                                          {"remote", peer_.remote},
                                          {"reason", disconnect_reason_}});
@@ -329,12 +339,14 @@ class ControlSession : public ListenerLink,
   ContextPtr ctx_;
   WsStream ws_;
   Request request_;
-  protocol::HcTarget target_;
+  std::string path_;
+  std::optional<std::string> id_hint_;        // sb-hc-id, until registered
+  std::optional<std::string> priority_hint_;  // gwprobe-priority, until registered
   std::string rule_;
   std::int64_t expires_at_;
   Peer peer_;
-  net::steady_timer ping_timer_;
-  net::steady_timer expiry_timer_;
+  net::steady_timer timer_;
+  std::chrono::steady_clock::time_point next_ping_;
   std::array<char, kControlReadChunk> chunk_{};
   std::string message_;
   std::vector<Outgoing> queue_;  // bounded by max_queued_messages; a vector costs nothing idle
