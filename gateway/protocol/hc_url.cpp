@@ -176,6 +176,23 @@ Headers filter_response_headers(const Headers& headers) {
   return out;
 }
 
+std::string hc_url(std::string_view origin, std::string_view path, HcAction action,
+                   std::string_view id) {
+  std::string url(origin);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += "/$hc";
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    url += "/" + core::percent_encode(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
+  }
+  url += "?sb-hc-action=";
+  url += to_string(action);
+  if (!id.empty()) url = append_query(std::move(url), "sb-hc-id", id);
+  return url;
+}
+
 std::string append_query(std::string url, std::string_view name, std::string_view value) {
   url += url.find('?') == std::string::npos ? '?' : '&';
   url += name;

@@ -51,6 +51,13 @@ Headers filter_connect_headers(const Headers& headers, bool authorization_was_to
 /// The listener's response headers the relay may copy to the sender: hop-by-hop removed.
 Headers filter_response_headers(const Headers& headers);
 
+/// A WebSocket URL for a Hybrid Connection: "<origin>/$hc/<path>?sb-hc-action=<action>" plus
+/// "&sb-hc-id=<id>" when `id` is not empty. `origin` is "wss://host[:port]" (no trailing slash);
+/// each path segment is percent-encoded. This is what listeners (the agent) and senders (the
+/// client, the probes) dial; the token goes in the ServiceBusAuthorization header.
+std::string hc_url(std::string_view origin, std::string_view path, HcAction action,
+                   std::string_view id = {});
+
 /// Appends `&name=value` (or `?name=value`) with value percent-encoded.
 std::string append_query(std::string url, std::string_view name, std::string_view value);
 

@@ -79,6 +79,17 @@ TEST(HeaderFiltering, ConnectHeadersKeepTheWebSocketKeyButNotTheToken) {
   EXPECT_EQ(out, (Headers{{"Sec-WebSocket-Key", "k"}, {"Upgrade", "websocket"}}));
 }
 
+TEST(HcUrl, BuildsListenAndConnectUrlsThatParseBack) {
+  const auto url = hc_url("wss://localhost:9443/", "/gwprobe demo/sub", HcAction::listen, "gw 1");
+  EXPECT_EQ(url, "wss://localhost:9443/$hc/gwprobe%20demo/sub?sb-hc-action=listen&sb-hc-id=gw%201");
+  auto parsed = parse_hc_target(url.substr(std::string("wss://localhost:9443").size()));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->path, "gwprobe demo/sub");
+  EXPECT_EQ(parsed->action, HcAction::listen);
+  EXPECT_EQ(parsed->id, "gw 1");
+  EXPECT_EQ(hc_url("wss://r", "p", HcAction::connect), "wss://r/$hc/p?sb-hc-action=connect");
+}
+
 TEST(HeaderFiltering, AppendQueryEncodesTheValue) {
   EXPECT_EQ(append_query("wss://r/$hc/p?sb-hc-action=accept", "sb-hc-statusDescription", "no way"),
             "wss://r/$hc/p?sb-hc-action=accept&sb-hc-statusDescription=no%20way");

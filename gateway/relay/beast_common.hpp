@@ -127,6 +127,6 @@ inline std::string_view sv(beast::string_view s) {
 std::int64_t unix_now();
 /// "wss://host/$hc/<cluster>?sb-hc-action=<action>&sb-hc-id=<capability>".
 std::string rendezvous_address(const std::string& base_url, const std::string& cluster,
-                               std::string_view action, const std::string& capability);
+                               protocol::HcAction action, const std::string& capability);
 
 }  // namespace gwprobe::gateway::relay::detail

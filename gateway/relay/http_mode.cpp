@@ -96,7 +96,8 @@ class HttpSession : public ResponseSink,
     request_id_ = protocol::random_guid();
     capability_ = ctx_->capabilities.issue(protocol::CapabilityPurpose::request);
     protocol::RequestCommand full;
-    full.address = rendezvous_address(pick.base_url, pick.cluster, "request", capability_);
+    full.address =
+        rendezvous_address(pick.base_url, pick.cluster, protocol::HcAction::request, capability_);
     full.id = request_id_;
     full.request_target = target_.request_target;
     full.method = std::string(request_.method_string());

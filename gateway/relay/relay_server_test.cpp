@@ -148,6 +148,9 @@ class WsClient {
     beast::error_code ec;
     ws_.close(websocket::close_code::normal, ec);
   }
+  /// Ends the connection from another thread (the stream itself is not thread-safe; the OS
+  /// socket is): a blocked read on the owning thread then fails.
+  void abort() { ::shutdown(beast::get_lowest_layer(ws_).native_handle(), SHUT_RDWR); }
   const websocket::response_type& response() const { return response_; }
 
  private:
@@ -220,7 +223,7 @@ class TestListener {
     if (status_ == 101) thread_ = std::thread([this] { loop(); });
   }
   ~TestListener() {
-    control_.close();
+    control_.abort();  // the listener thread owns the stream
     if (thread_.joinable()) thread_.join();
     for (auto& t : echo_threads_) t.join();
   }
@@ -799,6 +802,32 @@ TEST_F(RelayFixture, ShutdownClosesListenersWithGoingAway) {
   thread_.join();
   server_->shut_down();  // TearDown's call must be harmless after the loop ended
   thread_ = std::thread([] {});
+}
+
+TEST_F(RelayFixture, SeveralEventLoopThreadsServeSplicesAndHttpModeTogether) {
+  // Sessions live on their own strands; with two threads the hub and cross-strand hand-offs
+  // (rendezvous, responses) really run concurrently (run this under the tsan preset).
+  start([](RelayConfig& c) { c.threads = 2; });
+  TestListener ws_listener(tls_, port_, "mt-ws");
+  TestListener http_listener(tls_, port_, "mt-http");
+  std::thread http_client([&] {
+    for (int i = 0; i < 5; ++i) {
+      auto res = https_request(tls_, port_, http::verb::post, "/mt-http/q",
+                               std::string(i == 4 ? 100000 : 10, 'b'),
+                               {{"ServiceBusAuthorization", send_token("mt-http")}});
+      EXPECT_EQ(res.result_int(), 200u);
+    }
+  });
+  for (int i = 0; i < 5; ++i) {
+    WsClient sender(tls_, port_);
+    ASSERT_EQ(connect_status("mt-ws", sender), 101);
+    sender.send_binary(std::string(70000, 'm'));
+    EXPECT_EQ(sender.read(), std::string(70000, 'm'));
+    sender.close();
+  }
+  http_client.join();
+  EXPECT_EQ(ws_listener.accepts(), 5);
+  EXPECT_EQ(http_listener.requests(), 5);
 }
 
 TEST(RelayServerCreate, FailsClearlyOnAMissingCertificateOrNoRules) {

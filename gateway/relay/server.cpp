@@ -24,16 +24,8 @@ std::int64_t unix_now() {
 }
 
 std::string rendezvous_address(const std::string& base_url, const std::string& cluster,
-                               std::string_view action, const std::string& capability) {
-  std::string path;
-  std::string_view rest = cluster;
-  while (!rest.empty()) {
-    const auto slash = rest.find('/');
-    path += "/" + core::percent_encode(rest.substr(0, slash));
-    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-  }
-  return base_url + "/$hc" + path + "?sb-hc-action=" + std::string(action) +
-         "&sb-hc-id=" + capability;
+                               protocol::HcAction action, const std::string& capability) {
+  return protocol::hc_url(base_url, cluster, action, capability);
 }
 
 protocol::Headers headers_of(const Request& request) {

@@ -611,7 +611,8 @@ class SenderSession : public Waiter,
       return;
     }
     protocol::AcceptCommand accept;
-    accept.address = rendezvous_address(pick.base_url, pick.cluster, "accept", capability_);
+    accept.address =
+        rendezvous_address(pick.base_url, pick.cluster, protocol::HcAction::accept, capability_);
     accept.id = target_.id.value_or(protocol::random_guid());
     accept.connect_headers =
         protocol::filter_connect_headers(headers_of(request_), authorization_was_token_);
