@@ -1,5 +1,6 @@
 // `gwprobe relay`: run the bundled Hybrid Connections relay; `relay token` mints a SAS token for
 // scripts; `relay init` makes a throwaway CA, server certificate and keys for the demo.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -37,6 +38,7 @@ struct RelayRunOptions {
   std::string handshake_timeout = "10s";
   std::string accept_timeout = "30s";
   std::size_t auth_failures = 20;
+  std::size_t max_connections = 20000;
   int threads = 1;
   bool verbose = false;
 };
@@ -129,6 +131,8 @@ int run_relay(const RelayRunOptions& o) {
   config.limits.handshake_timeout = duration_option("--handshake-timeout", o.handshake_timeout);
   config.limits.accept_timeout = duration_option("--accept-timeout", o.accept_timeout);
   config.limits.auth_failures_allowed = o.auth_failures;
+  if (o.max_connections < 1) usage_error("--max-connections: must be at least 1");
+  config.limits.max_connections = o.max_connections;
   config.threads = o.threads;
   config.handle_signals = true;
 
@@ -148,6 +152,19 @@ int run_relay(const RelayRunOptions& o) {
     log->warn("keys_file_permissions", {{"message", warning}});
   config.keys = std::move(keys->keys);
 
+  // Every listener is a file descriptor: use all the process may have.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < static_cast<rlim_t>(config.limits.max_connections) + 64) {
+    log->warn("fd_limit",
+              {{"soft_limit", static_cast<std::int64_t>(files.rlim_cur)},
+               {"max_connections", config.limits.max_connections},
+               {"message", "file-descriptor limit below --max-connections; raise ulimit -n"}});
+  }
   auto server = relay::RelayServer::create(std::move(config), log);
   if (!server) {
     throw CliError(
@@ -275,6 +292,8 @@ void setup_relay(CLI::App& root, Action& action) {
       ->capture_default_str();
   sub->add_option("--auth-failures", run->auth_failures,
                   "Failed handshakes per source per 10 s before a 30 s block")
+      ->capture_default_str();
+  sub->add_option("--max-connections", run->max_connections, "TLS connections of all kinds")
       ->capture_default_str();
   sub->add_option("--threads", run->threads, "Event-loop threads")->capture_default_str();
   sub->add_flag("--verbose", run->verbose, "Debug-level log lines");

@@ -282,6 +282,8 @@ struct RelayServer::State {
   std::optional<net::steady_timer> grace_timer;
   std::chrono::steady_clock::time_point grace_deadline;
   static constexpr std::chrono::milliseconds kDrainPoll{50};
+  static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+  std::optional<net::steady_timer> accept_retry;
   // glibc keeps the pages freed after a burst of TLS handshakes (each briefly needs tens of kB)
   // mapped between the long-lived listener sessions; trimming after a burst returns them.
   static constexpr std::chrono::seconds kTrimInterval{5};
@@ -309,8 +311,11 @@ struct RelayServer::State {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         ctx->log->warn("accept_failed", {{"error", ec.message()}});
-        // EMFILE and friends: keep accepting; the next attempt may succeed once fds free up.
-        do_accept();
+        // EMFILE and friends fail again at once: pause instead of spinning, then go on.
+        accept_retry->expires_after(kAcceptRetryDelay);
+        accept_retry->async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) do_accept();
+        });
         return;
       }
       on_socket(std::move(socket));
@@ -362,6 +367,7 @@ struct RelayServer::State {
     beast::error_code ec;
     acceptor.close(ec);
     if (trim_timer) trim_timer->cancel();
+    if (accept_retry) accept_retry->cancel();
     ctx->hub.shut_down_all();
     grace_deadline = std::chrono::steady_clock::now() + ctx->config.shutdown_grace;
     grace_timer.emplace(ioc);
@@ -474,6 +480,7 @@ void RelayServer::run() {
                     {"threads", std::max(1, cfg.threads)}});
   net::post(s.acceptor.get_executor(), [&s] { s.do_accept(); });
   s.trim_timer.emplace(s.ioc);
+  s.accept_retry.emplace(s.acceptor.get_executor());
   s.schedule_trim();
   if (cfg.handle_signals) {
     s.signals.add(SIGINT);
