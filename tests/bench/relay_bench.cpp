@@ -49,6 +49,8 @@ namespace protocol = gwprobe::gateway::protocol;
 
 constexpr int kWarmupRoundTrips = 200;
 constexpr int kRoundTrips = 5000;
+constexpr int kLatencyBatches = 10;
+constexpr int kStreamRepetitions = 3;
 constexpr std::size_t kStreamBytes = 100u << 20;
 constexpr std::size_t kStreamChunk = 64u << 10;
 constexpr int kIdleListeners = 10000;
@@ -273,29 +275,37 @@ class EchoListener {
 struct Latency {
   double p50_us = 0;
   double p99_us = 0;
-  bool ok = false;
 };
 
-Latency measure_round_trips(WsClient& client) {
+/// Appends `count` 1-byte round-trip times (µs) to `samples`; false on any failure.
+bool round_trips(WsClient& client, int count, std::vector<double>* samples) {
   auto& ws = client.ws();
   ws.binary(true);
   beast::flat_buffer buffer;
   beast::error_code ec;
   const char byte = 'x';
-  std::vector<double> samples;
-  samples.reserve(kRoundTrips);
-  for (int i = 0; i < kWarmupRoundTrips + kRoundTrips; ++i) {
+  for (int i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
     ws.write(net::buffer(&byte, 1), ec);
-    if (ec) return {};
+    if (ec) return false;
     ws.read(buffer, ec);
-    if (ec || buffer.size() != 1) return {};
+    if (ec || buffer.size() != 1) return false;
     buffer.consume(buffer.size());
-    if (i >= kWarmupRoundTrips)
-      samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (samples != nullptr) {
+      samples->push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
   }
+  return true;
+}
+
+Latency percentiles(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
-  return {samples[samples.size() / 2], samples[samples.size() * 99 / 100], true};
+  return {samples[samples.size() / 2], samples[samples.size() * 99 / 100]};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 /// Seconds to push kStreamBytes and hear "done"; negative on failure.
@@ -471,50 +481,67 @@ int main(int argc, char** argv) {
       "http://localhost/bench", "client", gwprobe::core::Secret(client_key), unix_now() + 3600);
   net::io_context ioc;
 
-  // 1. latency
-  Latency direct_latency;
-  Latency relay_latency;
+  // 1. latency: direct and relay batches alternate, so machine noise hits both alike.
+  std::vector<double> direct_samples;
+  std::vector<double> relay_samples;
+  bool latency_ok = false;
   {
     WsClient d(ioc, client_tls);
-    if (d.open(direct.port(), "/", {})) direct_latency = measure_round_trips(d);
     WsClient r(ioc, client_tls);
-    if (r.open(relay.port, "/$hc/bench?sb-hc-action=connect", send_token))
-      relay_latency = measure_round_trips(r);
+    latency_ok = d.open(direct.port(), "/", {}) &&
+                 r.open(relay.port, "/$hc/bench?sb-hc-action=connect", send_token) &&
+                 round_trips(d, kWarmupRoundTrips, nullptr) &&
+                 round_trips(r, kWarmupRoundTrips, nullptr);
+    for (int batch = 0; latency_ok && batch < kLatencyBatches; ++batch) {
+      latency_ok = round_trips(d, kRoundTrips / kLatencyBatches, &direct_samples) &&
+                   round_trips(r, kRoundTrips / kLatencyBatches, &relay_samples);
+    }
   }
-  std::printf("\n1-byte round trip (%d samples after %d warm-up)\n", kRoundTrips,
-              kWarmupRoundTrips);
-  if (direct_latency.ok && relay_latency.ok) {
-    std::printf("  direct TLS WebSocket echo : p50 %8.1f us   p99 %8.1f us\n",
-                direct_latency.p50_us, direct_latency.p99_us);
-    std::printf("  through gwprobe relay     : p50 %8.1f us   p99 %8.1f us\n", relay_latency.p50_us,
-                relay_latency.p99_us);
+  std::printf(
+      "\n1-byte round trip (%d samples per path after %d warm-up, %d alternating batches)\n",
+      kRoundTrips, kWarmupRoundTrips, kLatencyBatches);
+  if (latency_ok) {
+    const auto dl = percentiles(direct_samples);
+    const auto rl = percentiles(relay_samples);
+    std::printf("  direct TLS WebSocket echo : p50 %8.1f us   p99 %8.1f us\n", dl.p50_us,
+                dl.p99_us);
+    std::printf("  through gwprobe relay     : p50 %8.1f us   p99 %8.1f us\n", rl.p50_us,
+                rl.p99_us);
     std::printf(
-        "  added by the relay        : p50 %+8.1f us   p99 %+8.1f us   (goals: p50 <= 200 us, p99 "
-        "<= 1000 us)\n",
-        relay_latency.p50_us - direct_latency.p50_us, relay_latency.p99_us - direct_latency.p99_us);
+        "  added by the relay        : p50 %+8.1f us   p99 %+8.1f us   (goals: p50 <= 200 us, "
+        "p99 <= 1000 us)\n",
+        rl.p50_us - dl.p50_us, rl.p99_us - dl.p99_us);
   } else {
-    std::printf("  FAILED to measure (direct ok=%d, relay ok=%d)\n", direct_latency.ok,
-                relay_latency.ok);
+    std::printf("  FAILED to measure\n");
   }
 
-  // 2. throughput
-  double direct_s = -1;
-  double relay_s = -1;
+  // 2. throughput: alternating repetitions, medians compared.
+  std::vector<double> direct_s;
+  std::vector<double> relay_s;
   {
     WsClient d(ioc, client_tls);
-    if (d.open(direct.port(), "/", {})) direct_s = measure_stream(d);
     WsClient r(ioc, client_tls);
-    if (r.open(relay.port, "/$hc/bench?sb-hc-action=connect", send_token))
-      relay_s = measure_stream(r);
+    const bool open = d.open(direct.port(), "/", {}) &&
+                      r.open(relay.port, "/$hc/bench?sb-hc-action=connect", send_token);
+    for (int rep = 0; open && rep < kStreamRepetitions; ++rep) {
+      const double ds = measure_stream(d);
+      const double rs = measure_stream(r);
+      if (ds <= 0 || rs <= 0) break;
+      direct_s.push_back(ds);
+      relay_s.push_back(rs);
+    }
   }
   const double mb = static_cast<double>(kStreamBytes) / (1 << 20);
-  std::printf("\n%.0f MB stream in %zu kB messages\n", mb, kStreamChunk >> 10);
-  if (direct_s > 0 && relay_s > 0) {
-    std::printf("  direct TLS     : %8.1f MB/s (%.2f s)\n", mb / direct_s, direct_s);
-    std::printf("  through relay  : %8.1f MB/s (%.2f s)\n", mb / relay_s, relay_s);
-    std::printf("  ratio          : %8.1f %%   (goal >= 50 %%)\n", 100.0 * direct_s / relay_s);
+  std::printf("\n%.0f MB stream in %zu kB messages (median of %d alternating runs)\n", mb,
+              kStreamChunk >> 10, kStreamRepetitions);
+  if (static_cast<int>(direct_s.size()) == kStreamRepetitions) {
+    const double dm = median(direct_s);
+    const double rm = median(relay_s);
+    std::printf("  direct TLS     : %8.1f MB/s (%.2f s)\n", mb / dm, dm);
+    std::printf("  through relay  : %8.1f MB/s (%.2f s)\n", mb / rm, rm);
+    std::printf("  ratio          : %8.1f %%   (goal >= 50 %%)\n", 100.0 * dm / rm);
   } else {
-    std::printf("  FAILED to measure (direct %.2f s, relay %.2f s)\n", direct_s, relay_s);
+    std::printf("  FAILED to measure\n");
   }
 
   // 3. idle listeners
