@@ -98,6 +98,10 @@ void arm_deadline(net::steady_timer& timer, std::chrono::milliseconds limit,
   });
 }
 
+/// Reads the next request of a kept-alive connection (idle limit: http_keepalive_timeout) and
+/// dispatches it.
+void read_next_request(const ContextPtr& ctx, TlsStream stream, beast::flat_buffer buffer,
+                       Peer peer);
 /// Header list of a Beast request, in order.
 protocol::Headers headers_of(const Request& request);
 /// Common WebSocket settings: message limit, timeouts, no compression, Server header.

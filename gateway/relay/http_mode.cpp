@@ -204,19 +204,7 @@ class HttpSession : public ResponseSink,
       return;
     }
     // The next request on this connection goes back through the dispatcher.
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(ctx_->config.limits.max_header_bytes));
-    parser_->body_limit(ctx_->config.limits.max_http_body_bytes);
-    arm_deadline(io_deadline_, ctx_->config.limits.http_keepalive_timeout, shared_from_this(),
-                 stream_);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code rec, std::size_t) {
-                       self->io_deadline_.cancel();
-                       if (rec) return;  // idle timeout, close or garbage: the connection just ends
-                       dispatch_request(self->ctx_, std::move(self->stream_),
-                                        std::move(self->buffer_), self->parser_->release(),
-                                        self->peer_);
-                     });
+    read_next_request(ctx_, std::move(stream_), std::move(buffer_), peer_);
   }
 
   ContextPtr ctx_;
@@ -227,7 +215,6 @@ class HttpSession : public ResponseSink,
   Peer peer_;
   net::steady_timer timer_;
   net::steady_timer io_deadline_;
-  std::optional<http::request_parser<http::string_body>> parser_;
   std::string request_id_;
   std::string capability_;
   std::string full_request_json_;

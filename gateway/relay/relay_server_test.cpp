@@ -603,6 +603,44 @@ TEST_F(RelayFixture, HttpModeUsesARendezvousForLargeBodiesInBothDirections) {
   EXPECT_EQ(down.body(), std::string(200000, 'r'));
 }
 
+TEST_F(RelayFixture, HttpModeKeepsAliveAndAnswersExpect100Continue) {
+  start();
+  TestListener listener(tls_, port_, "api");
+  net::io_context ioc;
+  beast::ssl_stream<tcp::socket> stream(ioc, tls_);
+  beast::get_lowest_layer(stream).connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  Watchdog dog(beast::get_lowest_layer(stream).native_handle(), kClientTimeout);
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.handshake(ssl::stream_base::client);
+  const std::string token = send_token("api");
+  beast::flat_buffer buffer;
+  // 1: header with Expect, wait for 100 Continue, then the body.
+  const std::string body(5000, 'e');
+  const std::string head =
+      "POST /api/first HTTP/1.1\r\nHost: localhost\r\nServiceBusAuthorization: " + token +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n";
+  net::write(stream, net::buffer(head));
+  http::response<http::empty_body> interim;
+  http::read(stream, buffer, interim);
+  EXPECT_EQ(interim.result_int(), 100u);
+  net::write(stream, net::buffer(body));
+  http::response<http::string_body> first;
+  http::read(stream, buffer, first);
+  EXPECT_EQ(first.result_int(), 200u);
+  EXPECT_EQ(first.body(), "POST /api/first 5000 " + std::string(32, 'e'));
+  EXPECT_TRUE(first.keep_alive());
+  // 2: a second request on the same connection.
+  http::request<http::string_body> req{http::verb::get, "/api/second", 11};
+  req.set(http::field::host, "localhost");
+  req.set("ServiceBusAuthorization", token);
+  http::write(stream, req);
+  http::response<http::string_body> second;
+  http::read(stream, buffer, second);
+  EXPECT_EQ(second.result_int(), 200u);
+  EXPECT_EQ(second.body(), "GET /api/second 0 ");
+  EXPECT_EQ(listener.requests(), 2);
+}
+
 TEST_F(RelayFixture, HttpModeAnswers502WithoutAListenerAnd401WithoutAToken) {
   start();
   auto none = https_request(tls_, port_, http::verb::get, "/ghost", "",

@@ -112,7 +112,8 @@ void serve_admin(const ContextPtr& ctx, TlsStream stream, const Request& request
   std::make_shared<ReplySession>(ctx, std::move(stream), std::move(res))->run();
 }
 
-// Reads the first request of a fresh connection after the TLS handshake.
+// Reads one request: the first of a fresh connection (after the TLS handshake) or the next one
+// on a kept-alive HTTP-mode connection. Answers "Expect: 100-continue" before the body.
 class FrontSession : public std::enable_shared_from_this<FrontSession> {
  public:
   FrontSession(ContextPtr ctx, tcp::socket socket, Peer peer)
@@ -122,11 +123,26 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
         peer_(std::move(peer)) {
     ctx_->hub.connection_opened(ConnectionKind::handshake);
   }
+  FrontSession(ContextPtr ctx, TlsStream stream, beast::flat_buffer buffer, Peer peer)
+      : ctx_(std::move(ctx)),
+        stream_(std::move(stream)),
+        deadline_(stream_.get_executor()),
+        buffer_(std::move(buffer)),
+        peer_(std::move(peer)) {
+    ctx_->hub.connection_opened(ConnectionKind::handshake);
+  }
   ~FrontSession() { ctx_->hub.connection_closed(ConnectionKind::handshake); }
 
   void run() {
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&FrontSession::on_run, shared_from_this()));
+  }
+
+  void read_next(std::chrono::milliseconds idle_limit) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), idle_limit] {
+      arm_deadline(self->deadline_, idle_limit, self, self->stream_);
+      self->read_header();
+    });
   }
 
  private:
@@ -143,9 +159,37 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
       ctx_->log->debug("tls_handshake_failed", {{"remote", peer_.remote}, {"error", ec.message()}});
       return;
     }
+    read_header();
+  }
+
+  void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(ctx_->config.limits.max_header_bytes));
     parser_->body_limit(ctx_->config.limits.max_http_body_bytes);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&FrontSession::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) {
+      on_read(ec, 0);
+      return;
+    }
+    if (!parser_->is_done() &&
+        beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      // curl sends large bodies only after this (or after waiting a second for it).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                         if (!wec) self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&FrontSession::on_read, shared_from_this()));
   }
@@ -181,6 +225,12 @@ class FrontSession : public std::enable_shared_from_this<FrontSession> {
 };
 
 }  // namespace
+
+void read_next_request(const ContextPtr& ctx, TlsStream stream, beast::flat_buffer buffer,
+                       Peer peer) {
+  std::make_shared<FrontSession>(ctx, std::move(stream), std::move(buffer), std::move(peer))
+      ->read_next(ctx->config.limits.http_keepalive_timeout);
+}
 
 void reply_and_close(const ContextPtr& ctx, TlsStream stream, const Peer& peer, http::status status,
                      std::string body, bool counts_as_failure) {
