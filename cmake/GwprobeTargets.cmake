@@ -27,15 +27,23 @@ function(gwprobe_sources out dir)
   set(${out} ${all} PARENT_SCOPE)
 endfunction()
 
-# gwprobe_tests(NAME <exe> DIR <dir> LIBS <libs...> [LABELS ...] [EXTRA_SOURCES ...])
+# gwprobe_tests(NAME <exe> DIR <dir> LIBS <libs...> [LABELS ...] [EXTRA_SOURCES ...]
+#               [INCLUDE <regex>] [EXCLUDE <regex>])
 # One test executable per folder from every *_test.cpp under DIR; each GoogleTest case becomes
 # a ctest test (discovered when ctest runs, so the build never executes test binaries).
+# INCLUDE/EXCLUDE filter the file list, so one folder can split unit and integration binaries.
 function(gwprobe_tests)
-  cmake_parse_arguments(ARG "" "NAME;DIR" "LIBS;LABELS;EXTRA_SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;DIR;INCLUDE;EXCLUDE" "LIBS;LABELS;EXTRA_SOURCES" ${ARGN})
   if(NOT GWPROBE_BUILD_TESTS)
     return()
   endif()
   file(GLOB_RECURSE tests CONFIGURE_DEPENDS "${ARG_DIR}/*_test.cpp")
+  if(ARG_INCLUDE)
+    list(FILTER tests INCLUDE REGEX "${ARG_INCLUDE}")
+  endif()
+  if(ARG_EXCLUDE)
+    list(FILTER tests EXCLUDE REGEX "${ARG_EXCLUDE}")
+  endif()
   if(NOT tests)
     return()
   endif()

@@ -11,14 +11,15 @@ BIN=build/release
 # name -> command; every benchmark is bounded in count and time.
 declare -A BENCHES=(
   [fanout]="/usr/bin/python3 tests/bench/fanout.py $BIN/cli/gwprobe"
+  [relay]="timeout 900 $BIN/tests/bench/relay_bench"
 )
-ORDER=(fanout)
+ORDER=(fanout relay)
 
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${ORDER[@]}")
 for name in "${selected[@]}"; do
   [ -n "${BENCHES[$name]:-}" ] || { echo "unknown benchmark '$name' (known: ${ORDER[*]})" >&2; exit 2; }
-  echo "== $name"
+  echo "== $name  (machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
   ${BENCHES[$name]}
   echo
 done
