@@ -17,9 +17,11 @@ LAB_PKGS=(
   netcat-openbsd dnsutils curl tcpdump apache2-utils iputils-ping postgresql bird2 frr procps
   psmisc python3-websockets
 )
-# report rendering (headless browser test), the Prometheus exposition checker (promtool) and
-# xmllint (validates the JUnit report against its schema)
-REPORT_PKGS=(chromium prometheus sqlite3 libxml2-utils)
+# report rendering (headless browser test), the Prometheus exposition checker (promtool),
+# xmllint (validates the JUnit report against its schema), and Node.js (its npm comes with the
+# machine's nodejs package) for the interop test
+# against Microsoft's hyco-ws / hyco-https SDKs
+REPORT_PKGS=(chromium prometheus sqlite3 libxml2-utils nodejs)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
