@@ -1,6 +1,9 @@
 // CLI contract tests: the real binary, its exit codes and its messages.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "tests/fixtures/subprocess.hpp"
 
 namespace gwprobe::testing {
@@ -46,6 +49,27 @@ TEST(Cli, CodesListsEveryStableDiagnosisCode) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("| `TLS_INTERCEPTED` | tls |"), std::string::npos);
   EXPECT_NE(r.out.find("| `FW_BLOCKS_REQUIRED` |"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gwprobe::testing
+
+namespace gwprobe::testing {
+namespace {
+
+TEST(Readme, DiagnosisCodeTableMatchesTheBinary) {
+  // The README's table is the output of `gwprobe codes --markdown`; they must not drift apart.
+  std::ifstream in(std::string(GWPROBE_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const auto begin = readme.find("<!-- codes-table:begin -->\n");
+  const auto end = readme.find("<!-- codes-table:end -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  const std::string table = readme.substr(begin + 27, end - begin - 27);
+  auto r = run_process({gwprobe_binary(), "codes", "--markdown"});
+  EXPECT_EQ(table, r.out) << "regenerate with: scripts/update-readme-codes.sh";
 }
 
 }  // namespace
