@@ -11,8 +11,9 @@ BIN=build/release
 # name -> command; every benchmark is bounded in count and time.
 declare -A BENCHES=(
   [fanout]="/usr/bin/python3 tests/bench/fanout.py $BIN/cli/gwprobe"
+  [watch]="/usr/bin/python3 tests/bench/watch_soak.py $BIN/cli/gwprobe"
 )
-ORDER=(fanout)
+ORDER=(fanout watch)
 
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${ORDER[@]}")

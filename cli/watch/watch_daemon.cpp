@@ -1,6 +1,7 @@
 // The daemon's wiring: schedule -> check pipeline -> state, log, history; HTTP routes; signals.
 #include "cli/watch/watch_daemon.hpp"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -27,6 +28,11 @@
 
 namespace gwprobe::cli::watch {
 namespace {
+
+/// glibc malloc arenas for the daemon. Every run starts fresh probe threads, and glibc would
+/// give them up to 8 arenas per core, each keeping its freed pages: two keep the long-running
+/// daemon's resident memory flat (see the soak benchmark) at no visible cost in speed.
+constexpr int kMallocArenas = 2;
 
 constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view kJsonType = "application/json";
@@ -352,6 +358,7 @@ std::string signal_name(int signal) {
 }  // namespace
 
 int run_watch(const WatchOptions& options) {
+  ::mallopt(M_ARENA_MAX, kMallocArenas);
   // Before any thread exists, so that every thread inherits the mask and only the signalfd
   // sees these signals.
   SignalBlock blocked({SIGHUP, SIGINT, SIGTERM});
