@@ -295,8 +295,8 @@ std::string format_address(const sockaddr_storage& address) {
   return std::string(text) + ":" + std::to_string(ntohs(v4->sin_port));
 }
 
-HttpServer::HttpServer(const HttpServerOptions& options, Handler handler)
-    : options_(options), handler_(std::move(handler)) {}
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
 
 core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options,
                                                             Handler handler) {

@@ -116,7 +116,7 @@ class HttpServer {
   std::uint64_t rejected_connections() const { return rejected_.load(); }
 
  private:
-  HttpServer(const HttpServerOptions& options, Handler handler);
+  HttpServer(HttpServerOptions options, Handler handler);
   void accept_loop();
   void work_loop();
   void serve(int fd);

@@ -3,12 +3,12 @@
 
 #include <malloc.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -99,8 +99,8 @@ core::Result<rules::Profile> load_watch_profile(const WatchOptions& options) {
   return profile;
 }
 
-WatchDaemon::WatchDaemon(const WatchOptions& options, core::Clock& clock)
-    : options_(options), clock_(clock) {}
+WatchDaemon::WatchDaemon(WatchOptions options, core::Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
 
 WatchDaemon::~WatchDaemon() {
   request_stop();

@@ -68,7 +68,7 @@ class WatchDaemon {
   WatchState& state() { return *state_; }
 
  private:
-  WatchDaemon(const WatchOptions& options, core::Clock& clock);
+  WatchDaemon(WatchOptions options, core::Clock& clock);
   void run_once(const RunTiming& timing);
   CheckRunSettings run_settings(const rules::Profile& profile) const;
   HttpResponse serve_metrics();
