@@ -80,6 +80,9 @@ std::string render_daemon_metrics(const WatchSnapshot& s, const ProcessStats& pr
   f.family("gwprobe_watch_history_write_errors_total", "counter",
            "Runs that could not be appended to the history file.");
   f.sample(static_cast<double>(c.history_errors));
+  f.family("gwprobe_watch_event_log_write_errors_total", "counter",
+           "Events that could not be written to the --state-log (a closed pipe, a full disk).");
+  f.sample(static_cast<double>(c.log_write_errors));
   f.family("gwprobe_watch_reloads_total", "counter", "Profile reloads (SIGHUP), by result.");
   f.sample(static_cast<double>(c.reloads_ok), "result=\"success\"");
   f.sample(static_cast<double>(c.reloads_failed), "result=\"failure\"");

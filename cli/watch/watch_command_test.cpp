@@ -346,6 +346,42 @@ TEST(WatchCommand, NeverPrintsTheProxyPasswordOfItsProfile) {
   EXPECT_EQ(everything.find("s3cr3t-pw"), std::string::npos);
 }
 
+TEST(WatchCommand, OutlivesAReaderOfItsEventsThatWentAway) {
+  ScratchDir dir;
+  AcceptingListener open;
+  const auto profile = dir.write("loop.toml", profile_text("loop", {open.port()}));
+  // `head -1` prints the start event and exits: later events meet a closed pipe (EPIPE, and
+  // SIGPIPE unless ignored).
+  ChildProcess pipeline({"/bin/sh", "-c",
+                         "exec \"$0\" watch --profile \"$1\" --interval 50ms --listen "
+                         "127.0.0.1:0 --hosts-file '' | head -n 1",
+                         gwprobe_binary(), profile});
+  const auto line = pipeline.wait_for_line([](const std::string&) { return true; }, kWait);
+  ASSERT_TRUE(line.has_value()) << pipeline.err();
+  const auto start = as_json(*line).value_or(json());
+  const auto pid = start.value("pid", 0);
+  const auto port = split_host_port(start.value("listen", "")).second;
+  ASSERT_GT(pid, 0);
+  ASSERT_NE(port, 0);
+  // Each SIGHUP writes a reload event; once head has gone, the write fails and is counted.
+  bool counted = false;
+  for (int i = 0; i < 200 && !counted; ++i) {
+    ::kill(pid, SIGHUP);
+    std::this_thread::sleep_for(50ms);
+    const auto parsed = parse_exposition(http_get("127.0.0.1", port, "/metrics").body);
+    if (!std::holds_alternative<Exposition>(parsed)) continue;
+    for (const auto& sample : std::get<Exposition>(parsed).samples) {
+      counted = counted ||
+                (sample.name == "gwprobe_watch_event_log_write_errors_total" && sample.value >= 1);
+    }
+  }
+  EXPECT_TRUE(counted) << "the reload event should have failed to write, and been counted";
+  EXPECT_EQ(http_get("127.0.0.1", port, "/healthz").status, 200) << "watch must still serve";
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(pipeline.wait(kWait), 0);
+  EXPECT_NE(::kill(pid, 0), 0) << "watch should have exited with the pipeline";
+}
+
 struct BadWatch {
   std::vector<std::string> args;
   const char* expected;

@@ -244,7 +244,9 @@ HttpResponse WatchDaemon::handle(const HttpRequest& request) {
 HttpResponse WatchDaemon::serve_metrics() {
   HttpResponse r;
   r.content_type = std::string(kMetricsType);
-  r.body = render_metrics(state_->snapshot(), read_process_stats());
+  auto snapshot = state_->snapshot();
+  snapshot.counters.log_write_errors = log_->failed_writes();
+  r.body = render_metrics(snapshot, read_process_stats());
   return r;
 }
 
@@ -359,6 +361,9 @@ std::string signal_name(int signal) {
 
 int run_watch(const WatchOptions& options) {
   ::mallopt(M_ARENA_MAX, kMallocArenas);
+  // A reader of the state log that goes away (`gwprobe watch | head`, a restarted log
+  // collector) must cost an event line, not the daemon: writes then fail with EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
   // Before any thread exists, so that every thread inherits the mask and only the signalfd
   // sees these signals.
   SignalBlock blocked({SIGHUP, SIGINT, SIGTERM});

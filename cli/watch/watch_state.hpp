@@ -32,6 +32,7 @@ struct WatchCounters {
   core::Clock::duration last_lag{};
   std::uint64_t state_changes = 0;
   std::uint64_t history_errors = 0;
+  std::uint64_t log_write_errors = 0;  ///< filled from the EventLog when rendering
   std::uint64_t reloads_ok = 0;
   std::uint64_t reloads_failed = 0;
   bool last_reload_ok = true;
