@@ -10,9 +10,11 @@
 #include <thread>
 
 #include "tests/fixtures/accepting_listener.hpp"
+#include "tests/fixtures/cert_factory.hpp"
 #include "tests/fixtures/exposition_parser.hpp"
 #include "tests/fixtures/loopback_sockets.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
+#include "tests/fixtures/tls_server.hpp"
 
 namespace gwprobe::cli::watch {
 namespace {
@@ -190,6 +192,62 @@ TEST_F(Daemon, RunsOnScheduleAndServesTheLastRunAsMetricsReportAndHistory) {
     EXPECT_EQ(e["to_code"], "TCP_REFUSED");
   }
   EXPECT_EQ(changes, 1);
+}
+
+TEST_F(Daemon, MetricsCarryTheTlsFactsTheAlertsAndTheDashboardUse) {
+  // An expiring chain on one port, a re-signed (intercepted) one on another: what
+  // GwprobeCertificateExpiringSoon and GwprobeTlsIntercepted look for, from real TLS checks.
+  const auto& pki = testing::TestPki::get();
+  testing::TlsServerConfig expiring;
+  expiring.chain = {pki.expiring_leaf, pki.public_intermediate};
+  testing::TlsServerConfig intercepted;
+  intercepted.chain = {pki.corporate_leaf};
+  testing::TlsServer expiring_server(expiring);
+  testing::TlsServer intercepted_server(intercepted);
+  const auto bundle = dir_.path() + "/machine-roots.pem";
+  testing::write_pem_file(bundle, {&pki.public_root, &pki.corporate_root});
+  const auto profile = dir_.write(
+      "tls.toml", "name = \"tls\"\ntimeout = \"3s\"\n[tls]\nca_file = \"" + bundle +
+                      "\"\n[[tls.expected_root]]\nname = \"Fake Public Root G2\"\nsha1 = \"" +
+                      pki.public_root.sha1() +
+                      "\"\n[[endpoint]]\nname = \"Relay\"\nhost = \"127.0.0.1\"\nports = [" +
+                      std::to_string(expiring_server.port()) + ", " +
+                      std::to_string(intercepted_server.port()) + "]\ntls = true\n");
+  auto d = create(options(profile));
+  ASSERT_TRUE(d);
+  run_until(*d, [](const WatchSnapshot& s) { return s.counters.runs_total() >= 1; });
+
+  const auto parsed = testing::parse_exposition(d->handle(get("/metrics")).body);
+  ASSERT_TRUE(std::holds_alternative<testing::Exposition>(parsed)) << std::get<std::string>(parsed);
+  const auto report = json::parse(d->handle(get("/report?format=json")).body);
+  const std::string expiring_id = "tls:127.0.0.1:" + std::to_string(expiring_server.port());
+  const std::string intercepted_id = "tls:127.0.0.1:" + std::to_string(intercepted_server.port());
+  double not_after_fact = 0;
+  for (const auto& r : report["results"]) {
+    if (r["id"] == expiring_id) not_after_fact = r["facts"]["cert_not_after_unix"].get<double>();
+  }
+  ASSERT_GT(not_after_fact, 0);
+  bool expiry = false, intercepted_code = false, tls_phase = false;
+  for (const auto& s : std::get<testing::Exposition>(parsed).samples) {
+    if (s.name == "gwprobe_tls_cert_expiry_timestamp_seconds" &&
+        s.labels.at("check") == expiring_id) {
+      expiry = true;
+      EXPECT_EQ(s.value, not_after_fact);
+      const auto left =
+          s.value - static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+      EXPECT_LT(left, 14 * 86400) << "the fixture's leaf expires in 3.5 days";
+      EXPECT_GT(left, 0);
+    }
+    if (s.name == "gwprobe_diagnosis_info" && s.labels.at("check") == intercepted_id) {
+      intercepted_code = s.labels.at("code") == "TLS_INTERCEPTED";
+    }
+    tls_phase = tls_phase || (s.name == "gwprobe_phase_seconds" && s.labels.at("phase") == "tls");
+  }
+  EXPECT_TRUE(expiry);
+  EXPECT_TRUE(intercepted_code);
+  EXPECT_TRUE(tls_phase);
 }
 
 TEST_F(Daemon, ProbeRunsOneCheckOnDemandAndReportsOnlyIt) {
