@@ -24,6 +24,7 @@
 #include "reports/escape.hpp"
 #include "reports/report_parts.hpp"
 #include "reports/report_writer.hpp"
+#include "rules/bgp/bgp_check.hpp"
 #include "rules/diagnosis.hpp"
 
 namespace gwprobe::cli::watch {
@@ -85,6 +86,15 @@ double seconds(std::chrono::milliseconds d) {
   return std::chrono::duration<double>(d).count();
 }
 
+/// The ExpressRoute check is not a probe in the plan: the pipeline evaluates it when the
+/// profile names a geography and a route filter and --only allows it.
+bool runs_bgp(const rules::Profile& profile, const PlanSettings& plan) {
+  return !profile.bgp.geography.empty() && !profile.bgp.route_filter.empty() &&
+         (plan.only_kinds.empty() || plan.only_kinds.count("bgp") > 0);
+}
+
+constexpr std::string_view kBgpPrefix = "bgp:";
+
 }  // namespace
 
 core::Result<rules::Profile> load_watch_profile(const WatchOptions& options) {
@@ -96,6 +106,16 @@ core::Result<rules::Profile> load_watch_profile(const WatchOptions& options) {
   }
   auto plan = build_plan(*profile, options.plan);
   if (!plan) return core::fail(plan.error());
+  // What `check` refuses before running anything, watch refuses at start and on reload, rather
+  // than failing every run: a route filter the profile names but that cannot be read.
+  if (runs_bgp(*profile, options.plan)) {
+    for (const auto& r : rules::bgp::evaluate_bgp_files(
+             profile->bgp.geography, profile->bgp.route_filter, profile->bgp.routes)) {
+      if (r.diagnosis == core::Diagnosis::probe_error) {
+        return core::fail(core::FailureKind::invalid_input, "profile [bgp]: " + r.message);
+      }
+    }
+  }
   return profile;
 }
 
@@ -261,12 +281,25 @@ HttpResponse WatchDaemon::serve_probe(const HttpRequest& request) {
 
   const auto profile = state_->profile();
   CheckRunSettings settings = run_settings(*profile);
-  settings.plan.only_ids = {*id};
-  // Planning is cheap and tells an unknown id apart before a slot is taken.
-  if (auto plan = build_plan(*profile, settings.plan); !plan) {
-    const bool unknown = plan.error().kind == core::FailureKind::not_found;
-    state_->count_probe(unknown ? ProbeOutcome::unknown_check : ProbeOutcome::error);
-    return text_response(unknown ? 404 : 500, plan.error().message);
+  const bool bgp = id->rfind(kBgpPrefix, 0) == 0;
+  const auto unknown = [&](const std::string& message) {
+    state_->count_probe(ProbeOutcome::unknown_check);
+    return text_response(404, message);
+  };
+  if (bgp) {
+    // ExpressRoute results come from the route filter, not from planned probes: run that alone.
+    if (!runs_bgp(*profile, settings.plan)) {
+      return unknown("unknown check '" + *id + "': this profile runs no ExpressRoute check");
+    }
+    settings.plan.only_kinds = {"bgp"};
+  } else {
+    settings.plan.only_ids = {*id};
+    // Planning is cheap and tells an unknown id apart before a slot is taken.
+    if (auto plan = build_plan(*profile, settings.plan); !plan) {
+      if (plan.error().kind == core::FailureKind::not_found) return unknown(plan.error().message);
+      state_->count_probe(ProbeOutcome::error);
+      return text_response(500, plan.error().message);
+    }
   }
   if (!state_->try_begin_probe(options_.probe_concurrency)) {
     auto r = text_response(503, "busy: " + std::to_string(options_.probe_concurrency) +
@@ -279,12 +312,19 @@ HttpResponse WatchDaemon::serve_probe(const HttpRequest& request) {
     state_->end_probe(ProbeOutcome::error);
     return text_response(500, report.error().message);
   }
-  state_->end_probe(ProbeOutcome::completed);
   // Only the asked-for check is reported; the checks it depends on ran only to reach it.
   std::vector<core::ProbeResult> kept;
   for (auto& r : report->results) {
     if (r.id == *id) kept.push_back(std::move(r));
   }
+  if (kept.empty()) {
+    state_->end_probe(ProbeOutcome::unknown_check);
+    std::string known;
+    for (const auto& r : report->results) known += (known.empty() ? "" : ", ") + r.id;
+    return text_response(404, "unknown check '" + *id + "' (the profile's checks of that kind: " +
+                                  (known.empty() ? "none" : known) + ")");
+  }
+  state_->end_probe(ProbeOutcome::completed);
   report->results = std::move(kept);
   report->findings = rules::diagnose(report->results, *profile);
   report->verdict = rules::verdict_for(report->results, options_.strict);

@@ -285,6 +285,43 @@ TEST_F(Daemon, ProbeRunsOneCheckOnDemandAndReportsOnlyIt) {
   EXPECT_EQ(c.runs_total(), 0u) << "on-demand checks are not scheduled runs";
 }
 
+TEST_F(Daemon, RunsTheExpressRouteCheckAndProbesItOnDemandAndRefusesAnUnreadableRouteFilter) {
+  testing::AcceptingListener open;
+  const auto only_west = dir_.write("filter.txt", "12076:51002  # West Europe\n");
+  const auto bgp_profile = [&](const std::string& route_filter) {
+    return dir_.write("er.toml", "name = \"er\"\n[bgp]\ngeography = \"Europe\"\nroute_filter = \"" +
+                                     route_filter +
+                                     "\"\n[[endpoint]]\nname = \"L\"\nhost = \"127.0.0.1\"\n"
+                                     "ports = [" +
+                                     std::to_string(open.port()) + "]\n");
+  };
+  auto missing = WatchDaemon::create(options(bgp_profile(dir_.path() + "/missing.json")), clock_,
+                                     random_uniform01());
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("profile [bgp]:"), std::string::npos);
+  EXPECT_NE(missing.error().message.find("missing.json"), std::string::npos);
+
+  auto d = create(options(bgp_profile(only_west)));
+  ASSERT_TRUE(d);
+  run_until(*d, [](const WatchSnapshot& s) { return s.counters.runs_total() >= 1; });
+  std::string missing_id;
+  const auto report = json::parse(d->handle(get("/report?format=json")).body);
+  for (const auto& r : report["results"]) {
+    if (r["diagnosis"] == "BGP_COMMUNITY_MISSING") missing_id = r["id"];
+  }
+  ASSERT_FALSE(missing_id.empty()) << "North Europe's community is missing from the filter";
+  const auto probe =
+      json::parse(d->handle(get("/probe?check=" + missing_id + "&format=json")).body);
+  ASSERT_EQ(probe["results"].size(), 1u);
+  EXPECT_EQ(probe["results"][0]["diagnosis"], "BGP_COMMUNITY_MISSING");
+  EXPECT_EQ(d->handle(get("/probe?check=bgp:65000:1")).status, 404);
+
+  bgp_profile(dir_.path() + "/gone.json");
+  d->reload();
+  EXPECT_FALSE(d->state().snapshot().counters.last_reload_ok);
+  EXPECT_EQ(d->handle(get("/probe?check=" + missing_id)).status, 200) << "the old profile is kept";
+}
+
 TEST_F(Daemon, ProbeConcurrencyIsBoundedAndStoppingCancelsOnDemandChecks) {
   testing::FullListener filtered("127.0.0.1");  // connects hang: the check waits its timeout
   auto o = options(loop_profile(dir_, std::to_string(filtered.port()), "slow", "30s"));
