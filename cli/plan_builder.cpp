@@ -42,6 +42,50 @@ std::vector<std::size_t> deps_of(std::optional<std::size_t> index) {
   return {*index};
 }
 
+/// The checks named in `ids` and everything they depend on, in plan order, with the dependency
+/// indices renumbered for the smaller plan.
+core::Result<std::vector<probes::ProbeSpec>> select_checks(std::vector<probes::ProbeSpec> plan,
+                                                           const std::set<std::string>& ids) {
+  std::vector<bool> keep(plan.size(), false);
+  for (const auto& id : ids) {
+    bool found = false;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      if (plan[i].id == id) {
+        keep[i] = true;
+        found = true;
+      }
+    }
+    if (!found) {
+      constexpr std::size_t kListedIds = 12;  // enough to spot a typo, short enough for one line
+      std::string known;
+      for (std::size_t i = 0; i < plan.size() && i < kListedIds; ++i) {
+        known += (known.empty() ? "" : ", ") + plan[i].id;
+      }
+      if (plan.size() > kListedIds) known += ", ...";
+      return core::fail(core::FailureKind::not_found,
+                        "unknown check '" + id +
+                            "' (the profile's checks: " + (known.empty() ? "none" : known) + ")");
+    }
+  }
+  // Dependencies always point at earlier specs, so one backwards pass closes the set.
+  for (std::size_t i = plan.size(); i-- > 0;) {
+    if (!keep[i]) continue;
+    for (const auto dep : plan[i].depends_on) {
+      if (dep < i) keep[dep] = true;
+    }
+  }
+  std::vector<std::size_t> new_index(plan.size(), 0);
+  std::vector<probes::ProbeSpec> out;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (!keep[i]) continue;
+    new_index[i] = out.size();
+    auto& spec = plan[i];
+    for (auto& dep : spec.depends_on) dep = new_index[dep];
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
 }  // namespace
 
 probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings) {
@@ -134,6 +178,7 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
       }
     }
   }
+  if (!settings.only_ids.empty()) return select_checks(plan.take(), settings.only_ids);
   return plan.take();
 }
 

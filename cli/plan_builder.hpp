@@ -20,6 +20,9 @@ struct PlanSettings {
   std::set<std::string> only_kinds;                  ///< empty = every kind the profile implies
   std::optional<std::chrono::milliseconds> timeout;  ///< per-check deadline override
   std::vector<std::string> extra_resolvers;          ///< --resolver, added to the profile's
+  /// Only these check ids and the checks they depend on (`watch`'s /probe?check=ID); empty =
+  /// all. An id the plan does not have is a not_found error naming the plan's ids.
+  std::set<std::string> only_ids;
   /// How the "system resolver" is reached: resolv.conf, hosts file and server port. Defaults are
   /// the machine's; tests and labs point them at their own files and mock servers.
   probes::ResolverConfig resolver;
@@ -35,6 +38,7 @@ const std::vector<std::string>& plannable_kinds();
 /// Builds the plan: per endpoint, DNS once per host, TCP per port (after DNS), TLS per port of
 /// TLS endpoints (after TCP), WebSocket upgrade for relay endpoints (after TLS). Checks shared by
 /// several endpoints are planned once and required if any endpoint requires them.
+/// With `only_ids`, the plan keeps those checks and their dependencies, in plan order.
 core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& profile,
                                                         const PlanSettings& settings);
 

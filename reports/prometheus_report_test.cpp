@@ -13,145 +13,15 @@
 #include "reports/escape.hpp"
 #include "reports/report_writer.hpp"
 #include "reports/testdata/test_support.hpp"
+#include "tests/fixtures/exposition_parser.hpp"
 #include "tests/fixtures/subprocess.hpp"
 
 namespace gwprobe::reports {
 namespace {
 
-struct Sample {
-  std::string name;
-  std::map<std::string, std::string> labels;  // unescaped values
-  double value = 0;
-};
-
-struct Exposition {
-  std::map<std::string, std::string> types;
-  std::map<std::string, std::string> helps;
-  std::vector<Sample> samples;
-};
-
-/// Parses the text format 0.0.4 strictly: only the escapes the format defines, TYPE before the
-/// family's samples, families contiguous, no duplicate series, valid UTF-8, final newline.
-std::variant<Exposition, std::string> parse_exposition(const std::string& text) {
-  const std::regex metric_name("[a-zA-Z_:][a-zA-Z0-9_:]*");
-  const std::regex label_name("[a-zA-Z_][a-zA-Z0-9_]*");
-  const std::set<std::string> kinds = {"counter", "gauge", "histogram", "summary", "untyped"};
-  if (valid_utf8(text) != text) return "not valid UTF-8";
-  if (!text.empty() && text.back() != '\n') return "no newline at the end";
-  Exposition x;
-  std::set<std::string> finished;  // families whose samples are over
-  std::string current;
-  std::set<std::string> series;
-  std::istringstream in(text);
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    const std::string at = "line " + std::to_string(++n) + ": ";
-    if (line.empty()) continue;
-    if (line[0] == '#') {
-      std::istringstream words(line.substr(1));
-      std::string keyword, name;
-      words >> keyword >> name;
-      if (keyword != "HELP" && keyword != "TYPE") continue;  // a plain comment
-      if (!std::regex_match(name, metric_name)) return at + "bad metric name in " + keyword;
-      const std::string prefix = "# " + keyword + " " + name;
-      if (line.size() > prefix.size() && line[prefix.size()] != ' ') return at + "bad " + keyword;
-      const std::string rest = line.size() > prefix.size() ? line.substr(prefix.size() + 1) : "";
-      if (keyword == "TYPE") {
-        if (x.types.count(name)) return at + "second TYPE for " + name;
-        if (finished.count(name) || current == name) return at + "TYPE after samples of " + name;
-        if (!kinds.count(rest)) return at + "unknown type " + rest;
-        x.types[name] = rest;
-      } else {
-        if (x.helps.count(name)) return at + "second HELP for " + name;
-        for (std::size_t i = 0; i < rest.size(); ++i) {
-          if (rest[i] == '\\' &&
-              (i + 1 == rest.size() || (rest[i + 1] != '\\' && rest[i + 1] != 'n'))) {
-            return at + "bad escape in HELP";
-          }
-          if (rest[i] == '\\') ++i;
-        }
-        x.helps[name] = rest;
-      }
-      continue;
-    }
-    Sample s;
-    std::size_t i = 0;
-    while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
-    s.name = line.substr(0, i);
-    if (!std::regex_match(s.name, metric_name)) return at + "bad metric name '" + s.name + "'";
-    std::string canonical = s.name + "{";
-    if (i < line.size() && line[i] == '{') {
-      ++i;
-      while (i < line.size() && line[i] != '}') {
-        std::size_t start = i;
-        while (i < line.size() && line[i] != '=') ++i;
-        const std::string label = line.substr(start, i - start);
-        if (!std::regex_match(label, label_name) || label.rfind("__", 0) == 0) {
-          return at + "bad label name '" + label + "'";
-        }
-        if (s.labels.count(label)) return at + "duplicate label " + label;
-        if (i + 1 >= line.size() || line[i + 1] != '"') return at + "label value not quoted";
-        i += 2;
-        std::string value;
-        for (;; ++i) {
-          if (i >= line.size()) return at + "unterminated label value";
-          if (line[i] == '"') break;
-          if (line[i] == '\\') {
-            if (++i >= line.size()) return at + "dangling backslash";
-            if (line[i] == 'n') {
-              value += '\n';
-            } else if (line[i] == '\\' || line[i] == '"') {
-              value += line[i];
-            } else {
-              return at + "bad escape \\" + std::string(1, line[i]);
-            }
-          } else {
-            value += line[i];
-          }
-        }
-        ++i;  // the closing quote
-        s.labels[label] = value;
-        if (i < line.size() && line[i] == ',')
-          ++i;
-        else if (i < line.size() && line[i] != '}')
-          return at + "expected , or }";
-      }
-      if (i >= line.size()) return at + "unterminated label set";
-      ++i;
-    }
-    for (const auto& [k, v] : s.labels) canonical += k + "=" + v + ",";
-    if (i >= line.size() || line[i] != ' ') return at + "expected a space before the value";
-    std::istringstream rest(line.substr(i + 1));
-    std::string value, timestamp, extra;
-    rest >> value >> timestamp >> extra;
-    if (!extra.empty()) return at + "trailing garbage";
-    if (value == "NaN") {
-      s.value = std::nan("");
-    } else if (value == "+Inf" || value == "-Inf") {
-      s.value = value[0] == '+' ? INFINITY : -INFINITY;
-    } else {
-      std::size_t used = 0;
-      try {
-        s.value = std::stod(value, &used);
-      } catch (...) {
-        return at + "bad value '" + value + "'";
-      }
-      if (used != value.size()) return at + "bad value '" + value + "'";
-    }
-    if (!timestamp.empty() && !std::regex_match(timestamp, std::regex("-?[0-9]+"))) {
-      return at + "bad timestamp";
-    }
-    if (s.name != current) {
-      if (finished.count(s.name)) return at + "family " + s.name + " is not contiguous";
-      if (!current.empty()) finished.insert(current);
-      current = s.name;
-    }
-    if (!series.insert(canonical).second) return at + "duplicate series " + canonical;
-    x.samples.push_back(std::move(s));
-  }
-  return x;
-}
+using testing::Exposition;
+using testing::parse_exposition;
+using testing::Sample;
 
 Exposition parsed(const core::RunReport& report) {
   auto result = parse_exposition(render_report(ReportFormat::prometheus, report));

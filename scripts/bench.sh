@@ -12,8 +12,9 @@ BIN=build/release
 declare -A BENCHES=(
   [fanout]="/usr/bin/python3 tests/bench/fanout.py $BIN/cli/gwprobe"
   [relay]="timeout 900 $BIN/tests/bench/relay_bench"
+  [watch]="/usr/bin/python3 tests/bench/watch_soak.py $BIN/cli/gwprobe"
 )
-ORDER=(fanout relay)
+ORDER=(fanout relay watch)
 
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${ORDER[@]}")
