@@ -9,6 +9,7 @@
 #include "probes/proxy/proxy_probe.hpp"
 #include "probes/tcp/tcp_probe.hpp"
 #include "probes/tls/tls_probe.hpp"
+#include "probes/websocket/websocket_probe.hpp"
 
 namespace gwprobe::probes {
 
@@ -40,6 +41,9 @@ core::ProbeResult run_probe(const ProbeSpec& spec, const ProbeContext& context) 
             [&](const tls::TlsOptions& o) { return tls::run_tls_probe(spec.target, o, context); },
             [&](const proxy::ProxyOptions& o) {
               return proxy::run_proxy_probe(spec.target, o, context);
+            },
+            [&](const websocket::WebSocketOptions& o) {
+              return websocket::run_websocket_probe(spec.target, o, context);
             },
         },
         spec.options);

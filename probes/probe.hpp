@@ -16,6 +16,7 @@
 #include "probes/proxy/proxy_options.hpp"
 #include "probes/tcp/tcp_options.hpp"
 #include "probes/tls/tls_options.hpp"
+#include "probes/websocket/websocket_options.hpp"
 
 namespace gwprobe::probes {
 
@@ -32,8 +33,8 @@ struct ProbeContext {
 
 /// The options of every probe kind. Adding a probe = a folder + one alternative here + one line
 /// in run_probe's dispatch.
-using ProbeOptions =
-    std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions, proxy::ProxyOptions>;
+using ProbeOptions = std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions,
+                                  proxy::ProxyOptions, websocket::WebSocketOptions>;
 
 /// One entry of a plan: what to probe, how, and how it is labelled in reports.
 struct ProbeSpec {

@@ -13,6 +13,7 @@
 #include "probes/tls/tls_probe.hpp"
 #include "tests/fixtures/cert_factory.hpp"
 #include "tests/fixtures/http_proxy.hpp"
+#include "tests/fixtures/loopback_resolver.hpp"
 #include "tests/fixtures/loopback_sockets.hpp"
 #include "tests/fixtures/mock_dns_server.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
@@ -32,9 +33,16 @@ using testing::TestPki;
 constexpr auto kTestBudget = std::chrono::seconds(10);
 constexpr const char* kPassword = "pr0xy-s3cret";
 
+/// Every lookup of these tests stays on loopback (hosts file, then a mock DNS server).
+testing::LoopbackResolver& resolver() {
+  static testing::LoopbackResolver instance;
+  return instance;
+}
+
 ProbeContext context_with(core::Deadline deadline = core::Deadline::after(kTestBudget)) {
   ProbeContext c;
   c.deadline = deadline;
+  c.addresses = &resolver().cache();
   return c;
 }
 
