@@ -28,6 +28,7 @@ struct CheckOptions {
   std::string resolv_conf = "/etc/resolv.conf";
   std::string hosts_file = "/etc/hosts";
   std::uint16_t dns_port = 0;
+  CaptureSettings capture;
 };
 
 std::vector<std::string> split_commas(const std::vector<std::string>& items) {
@@ -47,6 +48,7 @@ std::vector<std::string> split_commas(const std::vector<std::string>& items) {
 
 int run(const CheckOptions& options) {
   validate_output(options.output);
+  validate_capture(options.capture);
   auto profile = rules::load_profile(options.profile);
   if (!profile) usage_error(profile.error().describe());
   for (const auto& assignment : options.probe_hosts) {
@@ -78,6 +80,7 @@ int run(const CheckOptions& options) {
   if (options.parallel == 0) usage_error("--parallel: must be at least 1");
   settings.parallelism = options.parallel;
   settings.strict = options.strict;
+  settings.capture = options.capture;
   settings.notes.push_back({"profile", profile->name + " (" + profile->source + ")"});
 
   std::unique_ptr<Progress> progress;
@@ -120,6 +123,16 @@ void setup(CLI::App& root, Action& action) {
   sub->add_flag("--strict", options->strict, "Warnings (optional ports) also fail the run");
   sub->add_flag("--verbose,-v", options->output.verbose, "Show facts of every check");
   sub->add_flag("--quiet,-q", options->quiet, "No progress line on stderr");
+  const char* capture = "Packet capture (root or CAP_NET_RAW)";
+  sub->add_option("--capture", options->capture.file,
+                  "Capture the checks' packets to FILE (pcap) and add evidence to failures")
+      ->group(capture);
+  sub->add_flag("--capture-on-failure", options->capture.only_on_failure,
+                "Keep the capture file only when a check failed or warned")
+      ->group(capture);
+  sub->add_option("--capture-max-mb", options->capture.max_mb, "Size cap of the capture file")
+      ->capture_default_str()
+      ->group(capture);
   const char* advanced = "Resolver (advanced)";
   sub->add_option("--resolv-conf", options->resolv_conf,
                   "resolv.conf the system resolver is read from")

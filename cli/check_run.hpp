@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/capture_run.hpp"
 #include "cli/plan_builder.hpp"
 #include "core/cancel.hpp"
 #include "core/report.hpp"
@@ -19,6 +20,7 @@ struct CheckRunSettings {
   std::chrono::milliseconds overall_timeout{0};  ///< 0 = none
   bool strict = false;
   std::vector<core::Note> notes;  ///< extra header notes (proxy, resolvers)
+  CaptureSettings capture;        ///< --capture (off when file is empty)
   core::CancelToken cancel;
   std::function<void(const core::ProbeResult&, std::size_t done, std::size_t total)> on_result;
   std::function<void(std::size_t total)> on_plan;  ///< called once the plan size is known

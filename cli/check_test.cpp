@@ -1,6 +1,7 @@
 // `gwprobe check` and `gwprobe probe` end to end: the real binary against loopback only.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <fstream>
@@ -191,24 +192,27 @@ TEST_P(CheckRejects, WithExitCode2AndAOneLineReason) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, CheckRejects,
-    ::testing::Values(BadInput{{"check", "--profile", "nosuch"}, "public"},
-                      BadInput{{"check", "--profile", "/nonexistent/p.toml"},
-                               "/nonexistent/p.toml"},
-                      BadInput{{"check", "--profile",
-                                GWPROBE_SOURCE_DIR "/rules/testdata/invalid-bad-port-zero.toml"},
-                               "invalid-bad-port-zero.toml:6:15:"},
-                      BadInput{{"check", "--format", "yaml"}, "unknown report format 'yaml'"},
-                      BadInput{{"check", "--timeout", "5x"}, "bad duration '5x'"},
-                      BadInput{{"check", "--timeout", "0s"}, "--timeout"},
-                      BadInput{{"check", "--only", "dns,smtp"}, "unknown check kind 'smtp'"},
-                      BadInput{{"check", "--resolver", "dns.google"}, "--resolver"},
-                      BadInput{{"check", "--parallel", "0"}, "--parallel"},
-                      BadInput{{"check", "--probe-host", "nonsense"}, "PATTERN=HOST"},
-                      BadInput{{"probe", "tcp", "localhost"}, "expected HOST:PORT"},
-                      BadInput{{"probe", "tcp", "bad host:1"}, "neither a host name"},
-                      BadInput{{"probe", "dns", "example.test:53"}, "without a port"},
-                      BadInput{{"probe", "dns", "--no-system", "example.test"}, "--no-system"},
-                      BadInput{{"probe"}, "subcommand"}),
+    ::testing::Values(
+        BadInput{{"check", "--profile", "nosuch"}, "public"},
+        BadInput{{"check", "--profile", "/nonexistent/p.toml"}, "/nonexistent/p.toml"},
+        BadInput{
+            {"check", "--profile", GWPROBE_SOURCE_DIR "/rules/testdata/invalid-bad-port-zero.toml"},
+            "invalid-bad-port-zero.toml:6:15:"},
+        BadInput{{"check", "--format", "yaml"}, "unknown report format 'yaml'"},
+        BadInput{{"check", "--timeout", "5x"}, "bad duration '5x'"},
+        BadInput{{"check", "--timeout", "0s"}, "--timeout"},
+        BadInput{{"check", "--only", "dns,smtp"}, "unknown check kind 'smtp'"},
+        BadInput{{"check", "--resolver", "dns.google"}, "--resolver"},
+        BadInput{{"check", "--parallel", "0"}, "--parallel"},
+        BadInput{{"check", "--probe-host", "nonsense"}, "PATTERN=HOST"},
+        BadInput{{"probe", "tcp", "localhost"}, "expected HOST:PORT"},
+        BadInput{{"probe", "tcp", "bad host:1"}, "neither a host name"},
+        BadInput{{"probe", "dns", "example.test:53"}, "without a port"},
+        BadInput{{"probe", "dns", "--no-system", "example.test"}, "--no-system"},
+        BadInput{{"probe"}, "subcommand"},
+        BadInput{{"check", "--capture-on-failure"}, "--capture FILE"},
+        BadInput{{"check", "--capture", "x.pcap", "--capture-max-mb", "0"}, "--capture-max-mb"},
+        BadInput{{"probe", "tcp", "127.0.0.1:1", "--capture-on-failure"}, "--capture FILE"}),
     [](const ::testing::TestParamInfo<BadInput>& param_info) {
       // "check --timeout 5x" -> "check_timeout_5x": readable ctest names.
       std::string name;
@@ -253,6 +257,79 @@ TEST(Probe, DnsAsksTheMockResolverAndReportsTheCnameChain) {
   EXPECT_EQ(result["diagnosis"], "OK");
   EXPECT_NE(result["facts"].dump().find("target.example.test"), std::string::npos);
   EXPECT_NE(result["facts"].dump().find("192.0.2.10"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gwprobe::testing
+
+namespace gwprobe::testing {
+namespace {
+
+std::string bgp_profile(const ScratchDir& dir, const std::string& route_filter) {
+  return dir.write("bgp.toml", "name = \"er\"\n[bgp]\ngeography = \"Europe\"\nroute_filter = \"" +
+                                   route_filter + "\"\n");
+}
+
+TEST(CheckBgp, RunsTheCommunityCheckWhenTheProfileNamesAGeographyAndARouteFilter) {
+  ScratchDir dir;
+  const auto only_west = dir.write("filter.txt", "12076:51002  # West Europe\n");
+  auto r = gwprobe({"check", "--profile", bgp_profile(dir, only_west), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto report = parse_json(r);
+  bool missing_north = false;
+  for (const auto& result : report["results"]) {
+    if (result["diagnosis"] == "BGP_COMMUNITY_MISSING" &&
+        result["message"].get<std::string>().find("12076:51003") != std::string::npos) {
+      missing_north = true;
+    }
+  }
+  EXPECT_TRUE(missing_north) << report.dump(2);
+}
+
+TEST(CheckBgp, AnUnreadableRouteFilterIsAConfigurationErrorBeforeAnythingRuns) {
+  ScratchDir dir;
+  auto r = gwprobe({"check", "--profile", bgp_profile(dir, dir.path() + "/missing.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+}  // namespace
+}  // namespace gwprobe::testing
+
+namespace gwprobe::testing {
+namespace {
+
+bool can_capture() {
+  return ::geteuid() == 0;
+}
+
+TEST(CheckCapture, KeepsTheFileAndAddsEvidenceWhenACheckFails) {
+  if (!can_capture()) GTEST_SKIP() << "SKIPPED LOUDLY: packet capture needs root or CAP_NET_RAW";
+  ScratchDir dir;
+  LoopbackSocket closed("127.0.0.1", -1);
+  const auto pcap = dir.path() + "/run.pcap";
+  auto r = gwprobe({"check", "--profile", loopback_profile(dir, std::to_string(closed.port)),
+                    "--format", "json", "--capture", pcap, "--capture-on-failure"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto report = parse_json(r);
+  const auto& facts = report["results"][0]["facts"];
+  EXPECT_EQ(facts["capture_rst_from"], "server") << facts.dump();
+  EXPECT_NE(report["results"][0]["message"].get<std::string>().find("Capture:"), std::string::npos);
+  EXPECT_NE(report["notes"].dump().find("run.pcap"), std::string::npos) << report["notes"];
+  EXPECT_EQ(::access(pcap.c_str(), R_OK), 0) << "the capture file must be kept on failure";
+}
+
+TEST(CheckCapture, OnFailureOnlyRemovesTheFileWhenEverythingPassed) {
+  if (!can_capture()) GTEST_SKIP() << "SKIPPED LOUDLY: packet capture needs root or CAP_NET_RAW";
+  ScratchDir dir;
+  LoopbackSocket open("127.0.0.1", 8);
+  const auto pcap = dir.path() + "/run.pcap";
+  auto r = gwprobe({"check", "--profile", loopback_profile(dir, std::to_string(open.port)),
+                    "--capture", pcap, "--capture-on-failure"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(::access(pcap.c_str(), F_OK), 0) << "nothing failed: the file must be gone";
+  EXPECT_NE(r.out.find("file removed"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ TEST(Readme, DiagnosisCodeTableMatchesTheBinary) {
   ASSERT_NE(end, std::string::npos);
   const std::string table = readme.substr(begin + 27, end - begin - 27);
   auto r = run_process({gwprobe_binary(), "codes", "--markdown"});
-  EXPECT_EQ(table, r.out) << "regenerate with: gwprobe codes --markdown";
+  EXPECT_EQ(table, r.out) << "regenerate with: scripts/update-readme-codes.sh";
 }
 
 }  // namespace

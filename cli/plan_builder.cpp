@@ -62,7 +62,8 @@ probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings) {
 }
 
 const std::vector<std::string>& plannable_kinds() {
-  static const std::vector<std::string> kinds = {"dns", "tcp", "tls"};
+  // "bgp" is not a probe: check_run evaluates the profile's route filter when it is selected.
+  static const std::vector<std::string> kinds = {"dns", "tcp", "tls", "bgp"};
   return kinds;
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "cli/capture_run.hpp"
 #include "cli/command.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/output.hpp"
@@ -25,10 +26,12 @@ struct ProbeOptions {
   OutputOptions output;
   std::string timeout = "5s";
   probes::ResolverConfig resolver;
+  CaptureSettings capture;
 };
 
 int run(const ProbeOptions& options, const SpecBuilder& build) {
   validate_output(options.output);
+  validate_capture(options.capture);
   auto timeout = core::parse_duration(options.timeout);
   if (!timeout) usage_error("--timeout: " + timeout.error().message);
   if (timeout->count() == 0) usage_error("--timeout: must be more than 0");
@@ -51,11 +54,15 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
   runner.addresses = &addresses;
   const auto start = std::chrono::steady_clock::now();
   InterruptScope interrupt(runner.cancel);
-  auto outcome = probes::run_plan({spec}, runner);
+  const std::vector<probes::ProbeSpec> plan = {spec};
+  RunCapture capture(options.capture, plan, addresses, core::Deadline::after(spec.timeout),
+                     runner.cancel);
+  auto outcome = probes::run_plan(plan, runner);
   report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   report.interrupted = outcome.interrupted;
   report.results = std::move(outcome.results);
+  capture.finish(report.results, report.notes);
   // A single probe has no profile: the rules still give advice, findings and the verdict.
   rules::Profile adhoc;
   adhoc.name = "single probe";
@@ -97,6 +104,16 @@ void setup(CLI::App& root, Action& action) {
     sub->add_option("--output,-o", options->output.output, "Write the report to FILE");
     sub->add_option("--timeout", options->timeout, "Deadline for the probe")->capture_default_str();
     sub->add_flag("--verbose,-v", options->output.verbose, "Show every fact");
+    const char* capture = "Packet capture (root or CAP_NET_RAW)";
+    sub->add_option("--capture", options->capture.file,
+                    "Capture the probe's packets to FILE (pcap) and add evidence to a failure")
+        ->group(capture);
+    sub->add_flag("--capture-on-failure", options->capture.only_on_failure,
+                  "Keep the capture file only when the probe failed")
+        ->group(capture);
+    sub->add_option("--capture-max-mb", options->capture.max_mb, "Size cap of the capture file")
+        ->capture_default_str()
+        ->group(capture);
     const char* advanced = "Resolver (advanced)";
     sub->add_option("--resolv-conf", options->resolver.resolv_conf,
                     "resolv.conf the system resolver is read from")

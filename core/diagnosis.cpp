@@ -86,8 +86,14 @@ constexpr std::array kTable = {
                   "Platform geography needs."},
     DiagnosisInfo{D::bgp_unknown_geography, "BGP_UNKNOWN_GEOGRAPHY", "bgp",
                   "The geography is not one gwprobe knows."},
+    DiagnosisInfo{D::bgp_routes_missing, "BGP_ROUTES_MISSING", "bgp",
+                  "The route filter allows a needed community, but no route tagged with it "
+                  "arrives in the BGP table."},
     DiagnosisInfo{D::fw_blocks_required, "FW_BLOCKS_REQUIRED", "firewall",
                   "The firewall ruleset drops or rejects a destination the gateway requires."},
+    DiagnosisInfo{D::fw_verdict_unknown, "FW_VERDICT_UNKNOWN", "firewall",
+                  "The ruleset uses something static evaluation cannot know (named in the "
+                  "message), so whether it allows the destination is unknown."},
     DiagnosisInfo{D::probe_cancelled, "PROBE_CANCELLED", "any",
                   "The check was interrupted (Ctrl-C or the run's overall deadline)."},
     DiagnosisInfo{D::probe_error, "PROBE_ERROR", "any",

@@ -51,7 +51,9 @@ enum class Diagnosis {
   // ExpressRoute and static firewall rules
   bgp_community_missing,
   bgp_unknown_geography,
+  bgp_routes_missing,
   fw_blocks_required,
+  fw_verdict_unknown,
   // not a network finding: the check could not give an answer
   probe_cancelled,
   probe_error,

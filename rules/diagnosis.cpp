@@ -107,11 +107,12 @@ struct Context {
   }
   /// True when the check resolved only to loopback addresses (127/8, ::1).
   bool all_addresses_loopback() const {
+    auto loopback = [](const std::string& a) { return a == "::1" || a.rfind("127.", 0) == 0; };
     const auto* value = result.fact(fact::addresses);
     const auto* list = value ? std::get_if<std::vector<std::string>>(value) : nullptr;
-    if (list == nullptr || list->empty()) return false;
+    if (list == nullptr || list->empty()) return loopback(probe_host);  // an IP literal target
     for (const auto& a : *list) {
-      if (a != "::1" && a.rfind("127.", 0) != 0) return false;
+      if (!loopback(a)) return false;
     }
     return true;
   }
@@ -350,10 +351,20 @@ std::string code_advice(Diagnosis d, const Context& c) {
     case Diagnosis::bgp_unknown_geography:
       return "Set [bgp] geography to a Power Platform geography gwprobe knows (for example "
              "\"Europe\" or \"United States\").";
+    case Diagnosis::bgp_routes_missing:
+      return "The route filter allows " +
+             (c.fact(fact::missing_community).empty() ? std::string("the community")
+                                                      : c.fact(fact::missing_community)) +
+             " but no route tagged with it arrives: check that the route filter is attached to "
+             "the circuit's Microsoft peering and that the BGP session is up.";
     case Diagnosis::fw_blocks_required:
       return "Change the firewall ruleset so that it accepts traffic to " + c.result.target +
              c.fact_fragment(fact::rule, " (rule ", " drops or rejects it)") +
              ": the gateway requires it.";
+    case Diagnosis::fw_verdict_unknown:
+      return "gwprobe cannot tell from the ruleset alone whether traffic to " + c.result.target +
+             " is accepted (the message says what it cannot know): give the missing facts "
+             "(--oif, --iif, --source) or test the path with the TCP probe.";
     case Diagnosis::probe_cancelled:
       return "The check was interrupted before it finished: rerun it (with a longer --timeout "
              "if the run's deadline cut it short).";
@@ -459,8 +470,12 @@ std::string summary_phrase(const Context& c) {
       return "community missing" + c.fact_fragment(fact::missing_community, " (", ")");
     case Diagnosis::bgp_unknown_geography:
       return "unknown geography";
+    case Diagnosis::bgp_routes_missing:
+      return "no routes arrive" + c.fact_fragment(fact::missing_community, " (", ")");
     case Diagnosis::fw_blocks_required:
       return "blocked by the firewall ruleset";
+    case Diagnosis::fw_verdict_unknown:
+      return "firewall verdict unknown";
     case Diagnosis::probe_cancelled:
       return "interrupted";
     case Diagnosis::probe_error:

@@ -10,11 +10,12 @@ BUILD_PKGS=(
   libboost-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsqlite3-dev libpq-dev
   openssl ca-certificates
 )
-# the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemon
+# the network lab: namespaces, firewalls, proxies, DNS, idle cutters, database, BGP daemons
+# (bird2 and frr: the route dumps under rules/bgp/testdata are captured from both)
 LAB_PKGS=(
   iproute2 nftables iptables conntrack squid-openssl dnsmasq-base haproxy tinyproxy socat
-  netcat-openbsd dnsutils curl tcpdump apache2-utils iputils-ping postgresql bird2 procps psmisc
-  python3-websockets
+  netcat-openbsd dnsutils curl tcpdump apache2-utils iputils-ping postgresql bird2 frr procps
+  psmisc python3-websockets
 )
 # report rendering (headless browser test), the Prometheus exposition checker (promtool) and
 # xmllint (validates the JUnit report against its schema)

@@ -28,6 +28,9 @@ struct Attempt {
   enum class State { pending, connected, failed };
   IpAddress address;
   std::string peer;  ///< "10.0.0.1:443"
+  /// "10.0.0.2:40312": the source the SYN left from, so a packet capture can tell this attempt
+  /// from others to the same peer (empty when connect() failed before sending).
+  std::string local;
   core::UniqueFd fd;
   State state = State::pending;
   int error = 0;
@@ -56,16 +59,29 @@ void finish(Attempt& attempt, int error, Clock::time_point started) {
   if (error != 0) attempt.fd.reset();
 }
 
+/// "ip:port" a socket is bound to, or "" if unknown.
+std::string local_endpoint_of(int fd) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return {};
+  const auto address = IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local));
+  if (!address) return {};
+  const auto port = address->is_v6() ? reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port
+                                     : reinterpret_cast<const sockaddr_in*>(&local)->sin_port;
+  return address->with_port(ntohs(port));
+}
+
 void start(Attempt& attempt, std::uint16_t port, Clock::time_point started) {
   attempt.fd.reset(
       ::socket(attempt.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!attempt.fd) return finish(attempt, errno, started);
   sockaddr_storage address{};
   const socklen_t length = attempt.address.to_sockaddr(port, address);
-  if (::connect(attempt.fd.get(), reinterpret_cast<const sockaddr*>(&address), length) == 0) {
-    return finish(attempt, 0, started);  // loopback may connect at once
-  }
-  if (errno != EINPROGRESS) finish(attempt, errno, started);
+  const int rc = ::connect(attempt.fd.get(), reinterpret_cast<const sockaddr*>(&address), length);
+  const int error = rc == 0 ? 0 : errno;
+  if (error == 0 || error == EINPROGRESS) attempt.local = local_endpoint_of(attempt.fd.get());
+  if (error == 0) return finish(attempt, 0, started);  // loopback may connect at once
+  if (error != EINPROGRESS) finish(attempt, error, started);
 }
 
 /// Connects to every address at once; returns when one connected (if `first_suffices`), all
@@ -238,9 +254,13 @@ TcpConnection connect_and_record(const core::Target& target, const TcpOptions& o
   into.set_phase(core::phase::connect, out.winner >= 0
                                            ? out.attempts[static_cast<std::size_t>(out.winner)].took
                                            : out.elapsed);
+  std::vector<std::string> locals;
   for (const auto& attempt : out.attempts) {
     into.set_fact("connect " + attempt.peer, describe(attempt, out));
+    if (!attempt.local.empty()) locals.push_back(attempt.local);
   }
+  // Read by capture::attach_evidence to find exactly these connections in a packet capture.
+  if (!locals.empty()) into.set_fact("local_endpoint", std::move(locals));
 
   if (out.cancelled) {
     return fail_with(Diagnosis::probe_cancelled,

@@ -106,6 +106,25 @@ TEST(TcpProbe, ConnectsToALoopbackListener) {
   EXPECT_EQ(r.phases[0].name, "connect");
 }
 
+TEST(TcpProbe, RecordsTheSourceEndpointOfEachAttemptSoACaptureCanFindIt) {
+  LoopbackSocket listener("127.0.0.1", 8);
+  const auto r = probe("127.0.0.1", listener.port);
+  ASSERT_EQ(r.diagnosis, Diagnosis::ok) << r.message;
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  core::UniqueFd accepted(
+      ::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC));
+  ASSERT_TRUE(accepted);
+  const auto client = IpAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
+  EXPECT_EQ(r.fact_text("local_endpoint"),
+            client->with_port(ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)));
+
+  LoopbackSocket closed("127.0.0.1", -1);
+  const auto refused = probe("127.0.0.1", closed.port);
+  EXPECT_EQ(refused.diagnosis, Diagnosis::tcp_refused);
+  EXPECT_EQ(refused.fact_text("local_endpoint").rfind("127.0.0.1:", 0), 0u);
+}
+
 TEST(TcpProbe, ConnectsOverIpv6Loopback) {
   LoopbackSocket listener("::1", 8);
   const auto r = probe("::1", listener.port);

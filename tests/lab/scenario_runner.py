@@ -75,6 +75,7 @@ class Expectation:
     pattern: str              # a check id, or an fnmatch pattern ("tcp:relay.lab.test:935?")
     diagnosis: str
     status: str | None = None
+    facts: dict = dataclasses.field(default_factory=dict)  # fact -> exact value (JSON equality)
 
     @property
     def kind(self):
@@ -198,12 +199,18 @@ def load_scenario(path, profiles_dir=PROFILES_DIR):
         if isinstance(value, str):
             results.append(Expectation(pattern, value))
         elif isinstance(value, dict):
-            _no_unknown_keys(value, ("diagnosis", "status"), rwhere)
+            _no_unknown_keys(value, ("diagnosis", "status", "facts"), rwhere)
             status = _take(value, "status", str, rwhere)
             if status is not None and status not in STATUSES:
                 raise ScenarioError(f"{rwhere}: status {status!r} is not one of {', '.join(STATUSES)}")
+            facts = _take(value, "facts", dict, rwhere, default={})
+            for key, fact in facts.items():
+                if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+                    raise ScenarioError(f"{rwhere}: facts: {key!r} is not a fact name")
+                if not isinstance(fact, (str, int, float, bool)):
+                    raise ScenarioError(f"{rwhere}: facts: {key} must be a string, number or boolean")
             results.append(Expectation(pattern, _take(value, "diagnosis", str, rwhere, required=True),
-                                       status))
+                                       status, facts))
         else:
             raise ScenarioError(f"{rwhere}: expected a diagnosis code or {{ diagnosis, status }}")
     for e in results:
@@ -338,6 +345,14 @@ def evaluate(scenario, report, exit_code, output_text="", secrets=(), strict=Fal
             ev.matched_ids.add(r.get("id"))
             if r.get("diagnosis") != e.diagnosis or (e.status and r.get("status") != e.status):
                 ev.mismatches.append((r.get("id"), _expected_label(e), result_label(r)))
+            facts = r.get("facts") if isinstance(r.get("facts"), dict) else {}
+            for key, want in e.facts.items():
+                got = facts.get(key)
+                # bool is an int in Python: true must not match 1.
+                if got != want or isinstance(got, bool) != isinstance(want, bool):
+                    ev.mismatches.append((r.get("id"), f"{key} = {json.dumps(want)}",
+                                          "absent" if key not in facts else
+                                          f"{key} = {json.dumps(got)}"))
 
     if scenario.unlisted != "any":
         for r in results:
@@ -578,7 +593,8 @@ def environment_problem():
 
 
 def new_lab_name():
-    return "gwl" + os.urandom(2).hex()
+    # The same prefix rule as scripts/lab.sh: GWLAB_PREFIX lets a caller keep its labs apart.
+    return os.environ.get("GWLAB_PREFIX", "gwl") + os.urandom(2).hex()
 
 
 # ---------------------------------------------------------------------------------------------

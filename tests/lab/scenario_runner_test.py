@@ -118,6 +118,12 @@ class LoadScenarioRejectionsTest(unittest.TestCase):
         ("not TOML", 'description = "x\n', "not valid TOML"),
         ("requires a non-kind", f'description = "x"\nrequires = ["TLS probe"]\n[gwprobe]\n'
          f'{MINIMAL_PROFILE}\n[expect]\nexit = 0\n', "is not a probe kind"),
+        ("a fact with a bad name", f'description = "x"\n[gwprobe]\n{MINIMAL_PROFILE}\n'
+         '[expect.results]\n"tcp:a:1" = { diagnosis = "OK", facts = { "RST TTL" = 64 } }\n',
+         "'RST TTL' is not a fact name"),
+        ("a fact that is a table", f'description = "x"\n[gwprobe]\n{MINIMAL_PROFILE}\n'
+         '[expect.results]\n"tcp:a:1" = { diagnosis = "OK", facts = { ttl = { v = 1 } } }\n',
+         "ttl must be a string, number or boolean"),
     ]
 
     def test_each_malformed_scenario_is_rejected_with_a_clear_message(self):
@@ -231,6 +237,24 @@ class EvaluateTest(unittest.TestCase):
         clean = runner.evaluate(self.scenario, DROP_REPORT, 0, "proxy http://gwlab:***@x", secrets)
         self.assertEqual(clean.mismatches, [])
 
+    def test_expected_facts_must_equal_the_checks_facts(self):
+        s = scenario_from(DROP_SCENARIO.replace(
+            '"tcp:relay.lab.test:443" = "OK"',
+            '"tcp:relay.lab.test:443" = { diagnosis = "OK", facts = { capture_rst_ttl = 64, '
+            'capture_rst_injected = true, capture_icmp_from = "10.77.1.1" } }'))
+        good = json.loads(json.dumps(DROP_REPORT))
+        good["results"][1]["facts"] = {"capture_rst_ttl": 64, "capture_rst_injected": True,
+                                       "capture_icmp_from": "10.77.1.1", "other": "x"}
+        self.assertEqual(runner.evaluate(s, good, 0).mismatches, [])
+        bad = json.loads(json.dumps(good))
+        bad["results"][1]["facts"].update(capture_rst_ttl=63, capture_rst_injected=1)
+        del bad["results"][1]["facts"]["capture_icmp_from"]
+        ev = runner.evaluate(s, bad, 0)
+        self.assertEqual(ev.mismatches, [
+            ("tcp:relay.lab.test:443", "capture_rst_ttl = 64", "capture_rst_ttl = 63"),
+            ("tcp:relay.lab.test:443", "capture_rst_injected = true", "capture_rst_injected = 1"),
+            ("tcp:relay.lab.test:443", 'capture_icmp_from = "10.77.1.1"', "absent")])
+
     def test_the_diff_names_scenario_check_expected_and_got(self):
         bad = json.loads(json.dumps(DROP_REPORT))
         bad["results"][1].update(diagnosis="TCP_REFUSED", status="fail", message="reset by 10.77.1.1")
@@ -243,6 +267,17 @@ class EvaluateTest(unittest.TestCase):
 
 
 class HelpersTest(unittest.TestCase):
+    def test_lab_names_take_the_prefix_lab_sh_takes(self):
+        saved = os.environ.pop("GWLAB_PREFIX", None)
+        try:
+            self.assertRegex(runner.new_lab_name(), r"^gwl[0-9a-f]{4}$")
+            os.environ["GWLAB_PREFIX"] = "cap"
+            self.assertRegex(runner.new_lab_name(), r"^cap[0-9a-f]{4}$")
+        finally:
+            os.environ.pop("GWLAB_PREFIX", None)
+            if saved is not None:
+                os.environ["GWLAB_PREFIX"] = saved
+
     def test_topology_values_become_lab_knobs(self):
         args = runner.knob_args({"squid": True, "reference": False, "idle_cut": 3,
                                  "firewall": ["drop tcp 9350-9354 to relay", "reset tcp 443"]})
