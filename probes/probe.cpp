@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "probes/dns/dns_probe.hpp"
+#include "probes/idle/idle_probe.hpp"
 #include "probes/proxy/proxy_probe.hpp"
 #include "probes/tcp/tcp_probe.hpp"
 #include "probes/tls/tls_probe.hpp"
@@ -44,6 +45,9 @@ core::ProbeResult run_probe(const ProbeSpec& spec, const ProbeContext& context) 
             },
             [&](const websocket::WebSocketOptions& o) {
               return websocket::run_websocket_probe(spec.target, o, context);
+            },
+            [&](const idle::IdleOptions& o) {
+              return idle::run_idle_probe(spec.target, o, context);
             },
         },
         spec.options);

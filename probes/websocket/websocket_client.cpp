@@ -292,10 +292,11 @@ std::size_t WebSocketGroup::add(Transport transport) {
   c->ws.auto_fragment(false);
   const std::size_t id = impl_->connections.size();
   c->ws.control_callback([impl = impl_.get(), id](ws::frame_type kind, beast::string_view payload) {
-    if (kind != ws::frame_type::pong) return;
+    if (kind == ws::frame_type::close) return;  // the pending read reports the close
     ConnectionEvent e;
     e.id = id;
-    e.kind = ConnectionEvent::Kind::pong;
+    e.kind = kind == ws::frame_type::pong ? ConnectionEvent::Kind::pong
+                                          : ConnectionEvent::Kind::peer_ping;
     e.at = core::SteadyClock::now();
     e.detail = std::string(payload);
     impl->events.push_back(std::move(e));

@@ -32,9 +32,10 @@ struct UpgradeRequest {
 /// Something that happened on a connection.
 struct ConnectionEvent {
   enum class Kind {
-    pong,     ///< a pong arrived (payload in `detail`)
-    message,  ///< a data message arrived (its text in `detail`)
-    ended,    ///< the connection ended: `end` says how, `close_code` for close frames
+    pong,       ///< a pong arrived (payload in `detail`)
+    message,    ///< a data message arrived (its text in `detail`)
+    peer_ping,  ///< the far end pinged us (answered automatically)
+    ended,      ///< the connection ended: `end` says how, `close_code` for close frames
   };
   std::size_t id = 0;
   Kind kind = Kind::pong;
