@@ -75,8 +75,8 @@ struct ProxySources {
 
 /// The run's proxy settings, resolved once.
 struct ProxyPlan {
-  std::optional<ProxyEndpoint> proxy;  ///< none: every target is reached directly
-  std::string direct_reason;           ///< without a proxy: "no proxy configured", "--proxy none"
+  std::optional<ProxyEndpoint> proxy;                 ///< none: every target is reached directly
+  std::string direct_reason = "no proxy configured";  ///< without a proxy, or "--proxy none"
   NoProxyList no_proxy;
   std::string no_proxy_variable;      ///< "NO_PROXY" or "no_proxy" (for reasons), "" when unset
   std::string credentials_source;     ///< "--proxy-user and --proxy-password-file", "the URL", ...
