@@ -149,12 +149,23 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
     return result;
   }
 
-  // The connections, each proven with a first round trip; its silence starts at the pong.
+  // The connections, one after the other, each proven with a first round trip right away: its
+  // silence starts at that pong (and, as the path saw it, no earlier than that ping).
   WebSocketGroup group;
   IdleLadder ladder(holds, options.pong_timeout);
   std::map<std::size_t, std::size_t> rung_of_connection;
   std::vector<std::string> setup_failures;
-  for (std::size_t i = 0; i < ladder.size(); ++i) {
+  const auto setup_event = [&](const ConnectionEvent& e) {
+    // An earlier connection's news while later ones are being opened.
+    const auto it = rung_of_connection.find(e.id);
+    if (it == rung_of_connection.end() || e.kind != ConnectionEvent::Kind::ended) return;
+    for (const auto r : ladder.on_end(it->second, e.at, e.end.kind, e.close_code)) {
+      for (const auto& [connection, rung] : rung_of_connection) {
+        if (rung == r) group.close(connection);
+      }
+    }
+  };
+  for (std::size_t i = 0; i < ladder.size() && !context.cancel.cancelled(); ++i) {
     core::ProbeResult scratch;
     auto& into = i == 0 ? result : scratch;
     const auto id = websocket::open_websocket(target, options.websocket, context, group, into);
@@ -168,24 +179,28 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
     }
     rung_of_connection[*id] = i;
     group.watch(*id);
+    const auto ping_sent = core::SteadyClock::now();
     group.ping(*id, "gwprobe idle start");
-  }
-  const auto first_pongs_by = context.deadline.capped_after(options.pong_timeout);
-  std::map<std::size_t, bool> started;
-  while (started.size() < rung_of_connection.size() && !first_pongs_by.expired() &&
-         !context.cancel.cancelled()) {
-    for (const auto& e : group.wait(first_pongs_by.when(), context.cancel)) {
-      const auto it = rung_of_connection.find(e.id);
-      if (it == rung_of_connection.end() || started.count(it->second) != 0) continue;
-      if (e.kind == ConnectionEvent::Kind::pong) {
-        ladder.start(it->second, e.at);
-        started[it->second] = true;
-      } else if (e.kind == ConnectionEvent::Kind::ended) {
-        setup_failures.push_back("connection " + std::to_string(it->second + 1) +
-                                 " ended before its first pong: " + e.end.detail);
-        ladder.drop(it->second);
-        started[it->second] = false;
+    const auto pong_by = context.deadline.capped_after(options.pong_timeout);
+    bool settled = false;
+    while (!settled && !pong_by.expired() && !context.cancel.cancelled()) {
+      for (const auto& e : group.wait(pong_by.when(), context.cancel)) {
+        if (e.id != *id) {
+          setup_event(e);
+        } else if (e.kind == ConnectionEvent::Kind::pong) {
+          ladder.start(i, e.at, ping_sent);
+          settled = true;
+        } else if (e.kind == ConnectionEvent::Kind::ended) {
+          setup_failures.push_back("connection " + std::to_string(i + 1) +
+                                   " ended before its first pong: " + e.end.detail);
+          settled = true;
+        }
       }
+    }
+    if (ladder.rung(i).state == Rung::State::waiting) {
+      if (!settled)
+        setup_failures.push_back("connection " + std::to_string(i + 1) + ": no first pong");
+      ladder.drop(i);
     }
   }
   if (context.cancel.cancelled()) {
@@ -194,14 +209,10 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
   }
   std::size_t holding = 0;
   for (std::size_t i = 0; i < ladder.size(); ++i) {
-    if (ladder.rung(i).state == Rung::State::waiting) {
-      ladder.drop(i);  // no pong in time
-      setup_failures.push_back("connection " + std::to_string(i + 1) + ": no first pong");
-    }
-    holding += ladder.rung(i).state == Rung::State::holding;
+    holding += ladder.rung(i).state != Rung::State::redundant;
   }
   if (!setup_failures.empty()) result.set_fact("idle_setup_failures", setup_failures);
-  if (holding == 0) {
+  if (holding == 0 || (ladder.finished() && !ladder.result().cut_at)) {
     finish(result, Diagnosis::ws_frames_blocked,
            "the upgrade works but no connection answered its first ping: WebSocket frames do not "
            "pass, so idle timeouts cannot be measured");

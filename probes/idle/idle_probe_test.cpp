@@ -78,7 +78,10 @@ TEST(IdleProbe, AFinCutterBelowTheRequirementIsIdleCutWithABracketAroundIt) {
   EXPECT_EQ(r.fact_text("idle_cut_how"), "fin");
   EXPECT_LE(number(r, "idle_bracket_low_seconds"), 0.5);
   EXPECT_GE(number(r, "idle_bracket_high_seconds"), 0.5);
-  EXPECT_NEAR(number(r, "idle_cut_seconds"), 0.333, 0.001);  // the bracket's lower end
+  // The bracket's lower end: the longest hold survived (0.333 s, or a little more when pinged
+  // late).
+  EXPECT_GE(number(r, "idle_cut_seconds"), 0.333);
+  EXPECT_EQ(number(r, "idle_cut_seconds"), number(r, "idle_bracket_low_seconds"));
   EXPECT_GE(number(r, "idle_cut_measured_seconds"), 0.45);
   EXPECT_THAT(r.message, HasSubstr("are cut after"));
   EXPECT_THAT(r.message, HasSubstr("closed (FIN); the gateway needs 1.000 s"));
@@ -95,8 +98,9 @@ TEST(IdleProbe, ABlackholeIsFoundByThePingThatGetsNoAnswer) {
   const auto r = through_cutter(IdleCutterConfig::How::blackhole);
   EXPECT_EQ(r.diagnosis, Diagnosis::idle_cut) << r.message;
   EXPECT_EQ(r.fact_text("idle_cut_how"), "blackhole");
-  EXPECT_NEAR(number(r, "idle_bracket_low_seconds"), 0.333, 0.001);
-  EXPECT_NEAR(number(r, "idle_bracket_high_seconds"), 0.667, 0.001);
+  EXPECT_GE(number(r, "idle_bracket_low_seconds"), 0.333);  // survived
+  EXPECT_LT(number(r, "idle_bracket_low_seconds"), 0.5);
+  EXPECT_GE(number(r, "idle_bracket_high_seconds"), 0.667);  // held, then no answer
   EXPECT_EQ(r.fact("idle_cut_measured_seconds"), nullptr);
   EXPECT_THAT(r.message, HasSubstr("silently dropped"));
 }
@@ -108,7 +112,7 @@ TEST(IdleProbe, WithoutACutterEveryConnectionSurvivesAndItPasses) {
   options.progress = [&](const IdleProgress& p) { progress.push_back(p); };
   const auto r = run_idle_probe(core::Target{"127.0.0.1", server.port()}, options, context_with());
   EXPECT_EQ(r.status, Status::pass) << r.message;
-  EXPECT_NEAR(number(r, "idle_survived_seconds"), 1.2, 0.001);
+  EXPECT_GE(number(r, "idle_survived_seconds"), 1.2);
   EXPECT_EQ(r.fact("idle_cut_seconds"), nullptr);
   EXPECT_THAT(r.message, HasSubstr("4 idle connections to 127.0.0.1:"));
   ASSERT_FALSE(progress.empty());
@@ -128,7 +132,8 @@ TEST(IdleProbe, ACutAboveTheRequirementPassesAndSaysWhere) {
   const auto r = run_idle_probe(core::Target{"127.0.0.1", cutter.port()}, quick(), context_with());
   EXPECT_EQ(r.status, Status::pass) << r.message;
   EXPECT_THAT(r.message, HasSubstr("(above the requirement)"));
-  EXPECT_NEAR(number(r, "idle_cut_seconds"), 1.0, 0.001);
+  EXPECT_GE(number(r, "idle_cut_seconds"), 1.0);
+  EXPECT_LT(number(r, "idle_cut_seconds"), 1.1);
 }
 
 TEST(IdleProbe, AServerSideIdleCloseIsACloseFrameWithItsCode) {

@@ -70,11 +70,12 @@ IdleLadder::IdleLadder(std::vector<Duration> holds, Duration pong_timeout)
   }
 }
 
-void IdleLadder::start(std::size_t i, TimePoint at) {
+void IdleLadder::start(std::size_t i, TimePoint at, std::optional<TimePoint> quiet_from) {
   auto& r = rungs_.at(i);
   if (r.state != Rung::State::waiting) return;
   r.state = Rung::State::holding;
   r.started = at;
+  r.quiet_from = std::min(quiet_from.value_or(at), at);
 }
 
 void IdleLadder::drop(std::size_t i) {
@@ -88,6 +89,7 @@ std::vector<std::size_t> IdleLadder::due(TimePoint now) {
     auto& r = rungs_[i];
     if (r.state != Rung::State::holding || r.started + r.hold > now) continue;
     r.state = Rung::State::pinging;
+    r.held = now - r.started;
     r.ping_deadline = now + pong_timeout_;
     out.push_back(i);
   }
@@ -123,11 +125,11 @@ std::vector<std::size_t> IdleLadder::on_end(std::size_t i, TimePoint at, EndKind
                                             int close_code) {
   const auto& r = rungs_.at(i);
   if (r.state == Rung::State::holding) {
-    return fail(i, Rung::State::died, at - r.started, how, close_code);
+    return fail(i, Rung::State::died, at - r.quiet_from, how, close_code);
   }
   if (r.state == Rung::State::pinging) {
-    // The ping found the flow gone (a reset in answer to it): it was dead at `hold` already.
-    return fail(i, Rung::State::failed, r.hold, how, close_code);
+    // The ping found the flow gone (a reset in answer to it): it was dead when pinged.
+    return fail(i, Rung::State::failed, r.held, how, close_code);
   }
   return {};
 }
@@ -137,7 +139,7 @@ std::vector<std::size_t> IdleLadder::expire(TimePoint now) {
   for (std::size_t i = 0; i < rungs_.size(); ++i) {
     const auto& r = rungs_[i];
     if (r.state != Rung::State::pinging || r.ping_deadline > now) continue;
-    auto more = fail(i, Rung::State::no_answer, r.hold, EndKind::blackhole, 0);
+    auto more = fail(i, Rung::State::no_answer, r.held, EndKind::blackhole, 0);
     redundant.insert(redundant.end(), more.begin(), more.end());
   }
   return redundant;
@@ -185,11 +187,11 @@ LadderResult IdleLadder::result() const {
   }
   for (const auto& r : rungs_) {
     if (r.state != Rung::State::alive) continue;
-    if (out.cut_at && r.hold >= *out.cut_at) {
+    if (out.cut_at && r.held >= *out.cut_at) {
       out.inconsistent = true;
       continue;
     }
-    if (!out.survived || r.hold > *out.survived) out.survived = r.hold;
+    if (!out.survived || r.held > *out.survived) out.survived = r.held;
   }
   return out;
 }

@@ -43,9 +43,17 @@ struct Rung {
   };
   Duration hold{};
   State state = State::waiting;
+  /// When its silence started: the last exchange before it (the first pong's arrival). Holds
+  /// count from here, so a hold survived is a lower bound of what the path allows.
   TimePoint started{};
+  /// The earliest the path can have seen that last exchange (our first ping leaving): a cut
+  /// measured from here is an upper bound.
+  TimePoint quiet_from{};
   TimePoint ping_deadline{};
-  /// Idle time when the rung failed: measured for `died`, the hold for no_answer / failed.
+  /// Idle time actually held when pinged (at least `hold`: a ping may go out late).
+  Duration held{};
+  /// Idle time when the rung failed: for `died`, measured (from quiet_from: an upper bound);
+  /// for no_answer / failed, what it had held.
   Duration idle_at_end{};
   EndKind how = EndKind::failed;
   int close_code = 0;
@@ -55,9 +63,11 @@ std::string_view to_string(Rung::State state) noexcept;
 
 /// What the ladder found.
 struct LadderResult {
-  /// Longest idle a connection survived below the cut (the bracket's lower end).
+  /// Longest idle a connection survived below the cut (the bracket's lower end; counted from
+  /// the connection's last exchange, so the path allowed at least this much).
   std::optional<Duration> survived;
-  /// Shortest idle at which a connection failed (the bracket's upper end).
+  /// Shortest idle at which a connection failed (the bracket's upper end; a cut seen as it
+  /// happened counts from the earliest the path can have seen the last exchange).
   std::optional<Duration> cut_at;
   /// The cut was seen as it happened (FIN, RST or close frame while idle), so `cut_at` is a
   /// measurement, not just a bound.
@@ -76,8 +86,9 @@ class IdleLadder {
   std::size_t size() const noexcept { return rungs_.size(); }
   const Rung& rung(std::size_t i) const { return rungs_.at(i); }
 
-  /// Rung i's silence starts at `at` (its connection's last exchange).
-  void start(std::size_t i, TimePoint at);
+  /// Rung i's silence starts at `at` (its connection's last exchange arrived then; the path may
+  /// have seen it as early as `quiet_from`, default `at`).
+  void start(std::size_t i, TimePoint at, std::optional<TimePoint> quiet_from = std::nullopt);
   /// Drops a rung whose connection could not be opened.
   void drop(std::size_t i);
   /// Rungs whose hold has ended by `now`: the caller pings them; they now wait for a pong.

@@ -239,7 +239,8 @@ TEST(IdleLadder, ARungThatSurvivesLongerThanTheCutMarksTheResultInconsistent) {
   for (std::size_t i = 0; i < 3; ++i) ladder.start(i, t0);
   EXPECT_THAT(ladder.due(t0 + 1s), ElementsAre(0u));
   ladder.on_pong(0, t0 + 1s);
-  EXPECT_THAT(ladder.due(t0 + 3s), ElementsAre(1u, 2u));
+  EXPECT_THAT(ladder.due(t0 + 2s), ElementsAre(1u));
+  EXPECT_THAT(ladder.due(t0 + 3s), ElementsAre(2u));
   ladder.on_pong(2, t0 + 3s);                  // 3 s survived ...
   ladder.on_end(1, t0 + 3s, EndKind::rst, 0);  // ... while the 2 s one was reset
   ASSERT_TRUE(ladder.finished());
@@ -257,6 +258,31 @@ TEST(IdleLadder, ADroppedRungDoesNotHoldTheLadderOpen) {
   ladder.on_pong(0, TimePoint{} + 1s);
   EXPECT_TRUE(ladder.finished());
   EXPECT_EQ(ladder.rung(1).state, Rung::State::redundant);
+}
+
+TEST(IdleLadder, ALatePingCountsTheIdleTimeActuallyHeld) {
+  IdleLadder ladder({1s, 2s}, kPongTimeout);
+  const TimePoint t0{};
+  ladder.start(0, t0);
+  ladder.start(1, t0);
+  EXPECT_THAT(ladder.due(t0 + 1500ms), ElementsAre(0u));  // half a second late
+  ladder.on_pong(0, t0 + 1501ms);
+  EXPECT_EQ(*ladder.result().survived, 1500ms);
+}
+
+TEST(IdleLadder, AMeasuredCutCountsFromTheEarliestThePathCanHaveSeenTheLastExchange) {
+  IdleLadder ladder({1s, 5s}, kPongTimeout);
+  const TimePoint t0{};
+  // The first pong arrived 20 ms after the first ping left: the path's timer may have started
+  // anywhere in between.
+  ladder.start(0, t0 + 20ms, t0);
+  ladder.start(1, t0 + 20ms, t0);
+  ladder.due(t0 + 1020ms);
+  ladder.on_pong(0, t0 + 1021ms);
+  ladder.on_end(1, t0 + 3010ms, EndKind::fin, 0);
+  const auto r = ladder.result();
+  EXPECT_EQ(*r.cut_at, 3010ms);    // upper bound: from the ping
+  EXPECT_EQ(*r.survived, 1000ms);  // lower bound: from the pong
 }
 
 TEST(IdleLadder, ACloseFrameKeepsItsCode) {
