@@ -17,6 +17,7 @@
 #include "tests/fixtures/loopback_sockets.hpp"
 #include "tests/fixtures/mock_dns_server.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
+#include "tests/fixtures/socks_proxy.hpp"
 #include "tests/fixtures/tls_server.hpp"
 
 namespace gwprobe::probes::proxy {
@@ -346,6 +347,50 @@ TEST(TlsThroughProxy, AProxyFailureStopsTheTlsProbeWithTheProxysDiagnosis) {
   const auto r = tls::run_tls_probe(core::Target{"relay.test", 443}, options, context_with());
   EXPECT_EQ(r.diagnosis, Diagnosis::proxy_auth_required) << r.message;
   EXPECT_EQ(r.kind, "tls");
+}
+
+TEST(SocksProxy, Socks5hSendsTheNameAndTunnels) {
+  testing::SocksProxy socks(testing::SocksProxyConfig{});
+  testing::LoopbackSocket target("127.0.0.1", 8);
+  const auto r = run_proxy_probe(core::Target{"relay.test", target.port},
+                                 options_for("socks5h://127.0.0.1:" + std::to_string(socks.port())),
+                                 context_with());
+  EXPECT_EQ(r.status, Status::pass) << r.message;
+  EXPECT_EQ(socks.tunnels(), 1);
+  ASSERT_EQ(socks.destinations().size(), 1u);
+  EXPECT_EQ(socks.destinations()[0], "relay.test:" + std::to_string(target.port));
+}
+
+TEST(SocksProxy, Socks5ResolvesTheTargetWithGwprobesResolver) {
+  testing::SocksProxy socks(testing::SocksProxyConfig{});
+  testing::LoopbackSocket target("127.0.0.1", 8);
+  const auto r = run_proxy_probe(core::Target{"relay.test", target.port},
+                                 options_for("socks5://127.0.0.1:" + std::to_string(socks.port())),
+                                 context_with());
+  EXPECT_EQ(r.status, Status::pass) << r.message;
+  ASSERT_EQ(socks.destinations().size(), 1u);
+  // relay.test is 127.0.0.1 in the test's hosts file: the address went to the proxy.
+  EXPECT_EQ(socks.destinations()[0], "127.0.0.1:" + std::to_string(target.port));
+}
+
+TEST(SocksProxy, CredentialsRulesAndRefusalsMapLikeHttpProxies) {
+  testing::SocksProxyConfig config;
+  config.user = "alice";
+  config.password = kPassword;
+  config.denied_ports = {9350};
+  testing::SocksProxy socks(config);
+  const std::string base = "127.0.0.1:" + std::to_string(socks.port());
+  auto r = run_proxy_probe(core::Target{"relay.test", 443}, options_for("socks5h://" + base),
+                           context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::proxy_auth_required) << r.message;
+  r = run_proxy_probe(core::Target{"relay.test", 443}, options_for("socks5h://alice:wrong@" + base),
+                      context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::proxy_auth_failed) << r.message;
+  r = run_proxy_probe(core::Target{"relay.test", 9350},
+                      options_for("socks5h://alice:" + std::string(kPassword) + "@" + base),
+                      context_with());
+  EXPECT_EQ(r.diagnosis, Diagnosis::proxy_connect_denied) << r.message;
+  EXPECT_THAT(everything_in(r), Not(HasSubstr(kPassword)));
 }
 
 }  // namespace
