@@ -87,8 +87,8 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
   const auto idle_required = settings.idle_required.value_or(profile.idle.required);
   bool idle_planned = false;
 
-  const auto spec = [&](std::string kind, const core::Target& target, const rules::Endpoint& ep,
-                        bool required) {
+  const auto spec = [&](const std::string& kind, const core::Target& target,
+                        const rules::Endpoint& ep, bool required) {
     probes::ProbeSpec s;
     s.id = kind + ":" + target.to_string();
     s.target = target;

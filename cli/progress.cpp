@@ -27,6 +27,7 @@ void Progress::on_result(const core::ProbeResult& result, std::size_t done) {
   done_ = done;
   std::lock_guard lock(mutex_);
   last_ = result.id;
+  if (result.kind == "idle") idle_.clear();  // its countdown is over
 }
 
 void Progress::on_idle(const std::string& check_id, const probes::idle::IdleProgress& p) {

@@ -56,13 +56,15 @@ class TransportStream {
   template <class Buffers, class Handler>
   auto async_read_some(const Buffers& buffers, Handler&& handler) {
     return net::async_initiate<Handler, void(error_code, std::size_t)>(
-        [this](auto h, const Buffers& b) { read_step(std::move(h), b); }, handler, buffers);
+        [](auto h, const Buffers& b, TransportStream* self) { self->read_step(std::move(h), b); },
+        handler, buffers, this);
   }
 
   template <class Buffers, class Handler>
   auto async_write_some(const Buffers& buffers, Handler&& handler) {
     return net::async_initiate<Handler, void(error_code, std::size_t)>(
-        [this](auto h, const Buffers& b) { write_step(std::move(h), b); }, handler, buffers);
+        [](auto h, const Buffers& b, TransportStream* self) { self->write_step(std::move(h), b); },
+        handler, buffers, this);
   }
 
   /// Aborts pending operations (they complete with operation_aborted) and fails later ones.
@@ -89,7 +91,7 @@ class TransportStream {
   error_code error_of(const Transport::Io& io) {
     if (io.status == Transport::Io::Status::eof) return net::error::eof;
     if (io.sys_errno != 0 && io.detail.empty()) {
-      return error_code(io.sys_errno, boost::system::system_category());
+      return {io.sys_errno, boost::system::system_category()};
     }
     last_detail_ = io.detail;
     return make_error_code(TransportErrc::tls_failed);
