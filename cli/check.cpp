@@ -6,6 +6,8 @@
 #include "cli/interrupt.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/proxy_flags.hpp"
+#include "cli/relay_token.hpp"
 #include "cli/terminal.hpp"
 #include "core/duration.hpp"
 #include "core/target.hpp"
@@ -29,6 +31,9 @@ struct CheckOptions {
   std::string hosts_file = "/etc/hosts";
   std::uint16_t dns_port = 0;
   CaptureSettings capture;
+  ProxyFlags proxy;
+  bool with_idle = false;
+  std::string idle_required;
 };
 
 std::vector<std::string> split_commas(const std::vector<std::string>& items) {
@@ -82,6 +87,22 @@ int run(const CheckOptions& options) {
   settings.strict = options.strict;
   settings.capture = options.capture;
   settings.notes.push_back({"profile", profile->name + " (" + profile->source + ")"});
+  settings.plan.proxy = resolve_proxy(options.proxy, profile->proxy);
+  for (auto& note : proxy_notes(*profile, settings.plan)) settings.notes.push_back(std::move(note));
+  if (!profile->relay.sas_key_name.empty() && !profile->relay.sas_key_file.empty()) {
+    settings.plan.relay_token_for = [name = profile->relay.sas_key_name,
+                                     file = profile->relay.sas_key_file](const std::string& url) {
+      return relay_token_source(url, name, file);
+    };
+  }
+  settings.plan.with_idle = options.with_idle;
+  if (!options.idle_required.empty()) {
+    auto required = core::parse_duration(options.idle_required);
+    if (!required) usage_error("--idle-required: " + required.error().message);
+    if (required->count() == 0) usage_error("--idle-required: must be more than 0");
+    settings.plan.idle_required = std::chrono::ceil<std::chrono::seconds>(*required);
+    profile->idle.required = *settings.plan.idle_required;  // the advice quotes it too
+  }
 
   std::unique_ptr<Progress> progress;
   settings.on_plan = [&](std::size_t total) {
@@ -89,6 +110,10 @@ int run(const CheckOptions& options) {
   };
   settings.on_result = [&](const core::ProbeResult& r, std::size_t done, std::size_t) {
     if (progress) progress->on_result(r, done);
+  };
+  // The idle ladder reports from its probe's thread while the plan runs (progress exists then).
+  settings.plan.idle_progress = [&](const std::string& id, const probes::idle::IdleProgress& p) {
+    if (progress) progress->on_idle(id, p);
   };
   InterruptScope interrupt(settings.cancel);
   auto report = run_check(*profile, settings);
@@ -123,6 +148,13 @@ void setup(CLI::App& root, Action& action) {
   sub->add_flag("--strict", options->strict, "Warnings (optional ports) also fail the run");
   sub->add_flag("--verbose,-v", options->output.verbose, "Show facts of every check");
   sub->add_flag("--quiet,-q", options->quiet, "No progress line on stderr");
+  sub->add_flag("--with-idle", options->with_idle,
+                "Also run the idle-timeout check (takes the profile's [idle] required time plus "
+                "a margin, minutes for real profiles); [idle] run = true does the same");
+  sub->add_option("--idle-required", options->idle_required,
+                  "How long idle connections must survive (default: the profile's [idle] "
+                  "required, 300s)");
+  add_proxy_flags(*sub, options->proxy);
   const char* capture = "Packet capture (root or CAP_NET_RAW)";
   sub->add_option("--capture", options->capture.file,
                   "Capture the checks' packets to FILE (pcap) and add evidence to failures")

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/target.hpp"
+#include "probes/idle/idle_options.hpp"
 
 namespace gwprobe::cli {
 
@@ -107,7 +108,8 @@ probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings) {
 
 const std::vector<std::string>& plannable_kinds() {
   // "bgp" is not a probe: check_run evaluates the profile's route filter when it is selected.
-  static const std::vector<std::string> kinds = {"dns", "tcp", "tls", "bgp"};
+  static const std::vector<std::string> kinds = {"dns",       "tcp",  "proxy", "tls",
+                                                 "websocket", "idle", "bgp"};
   return kinds;
 }
 
@@ -125,19 +127,35 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
   }
   const auto timeout = settings.timeout.value_or(profile.timeout);
   PlanAssembler plan(settings);
+  const bool idle_wanted = (settings.with_idle || profile.idle.run) && plan.wants("idle");
+  const auto idle_required = settings.idle_required.value_or(profile.idle.required);
+  bool idle_planned = false;
+
+  const auto spec = [&](const std::string& kind, const core::Target& target,
+                        const rules::Endpoint& ep, bool required) {
+    probes::ProbeSpec s;
+    s.id = kind + ":" + target.to_string();
+    s.target = target;
+    s.endpoint = ep.name;
+    s.required = required;
+    s.timeout = timeout;
+    return s;
+  };
 
   for (const auto& endpoint : profile.endpoints) {
     const std::string host = endpoint.probe_host.empty() ? endpoint.host : endpoint.probe_host;
     const bool required = endpoint.is_required(profile.https_mode);
+    bool any_direct = false;
+    for (const auto port : endpoint.ports) {
+      any_direct = any_direct || !probes::proxy::proxy_for(settings.proxy, {host, port}).proxy;
+    }
 
+    // Through a proxy the proxy resolves the name: a local answer matters for the direct path
+    // only, which the proxy check compares anyway.
     std::optional<std::size_t> dns_index;
-    if (plan.wants("dns") && !core::is_ip_literal(host)) {
-      probes::ProbeSpec dns;
+    if (any_direct && plan.wants("dns") && !core::is_ip_literal(host)) {
+      probes::ProbeSpec dns = spec("dns", core::Target{host, 0}, endpoint, required);
       dns.id = "dns:" + host;
-      dns.target = core::Target{host, 0};
-      dns.endpoint = endpoint.name;
-      dns.required = required;
-      dns.timeout = timeout;
       probes::dns::DnsOptions options;
       options.reference_resolvers = profile.dns.reference_resolvers;
       options.reference_resolvers.insert(options.reference_resolvers.end(),
@@ -153,33 +171,138 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
 
     for (const auto port : endpoint.ports) {
       const core::Target target{host, port};
-      std::optional<std::size_t> tcp_index;
-      if (plan.wants("tcp")) {
-        probes::ProbeSpec tcp;
-        tcp.id = "tcp:" + target.to_string();
-        tcp.target = target;
-        tcp.endpoint = endpoint.name;
-        tcp.required = required;
-        tcp.timeout = timeout;
+      const auto via = probes::proxy::proxy_for(settings.proxy, target);
+
+      // The transport: TCP directly, or a CONNECT tunnel through the proxy.
+      std::optional<std::size_t> transport_index;
+      if (via.proxy && plan.wants("proxy")) {
+        probes::ProbeSpec proxy = spec("proxy", target, endpoint, required);
+        probes::proxy::ProxyOptions options;
+        options.proxy = *via.proxy;
+        options.compare_direct = true;
+        proxy.options = options;
+        transport_index = plan.add(std::move(proxy));
+      } else if (!via.proxy && plan.wants("tcp")) {
+        probes::ProbeSpec tcp = spec("tcp", target, endpoint, required);
         tcp.options = probes::tcp::TcpOptions{};
         tcp.depends_on = deps_of(dns_index);
-        tcp_index = plan.add(std::move(tcp));
+        transport_index = plan.add(std::move(tcp));
       }
+      const auto after_transport =
+          transport_index ? transport_index : (via.proxy ? std::nullopt : dns_index);
+
+      std::optional<std::size_t> tls_index;
       if (endpoint.tls && plan.wants("tls")) {
-        probes::ProbeSpec tls;
-        tls.id = "tls:" + target.to_string();
-        tls.target = target;
-        tls.endpoint = endpoint.name;
-        tls.required = required;
-        tls.timeout = timeout;
-        tls.options = tls_options_from(profile.tls);
-        tls.depends_on = deps_of(tcp_index ? tcp_index : dns_index);
-        plan.add(std::move(tls));
+        probes::ProbeSpec tls = spec("tls", target, endpoint, required);
+        auto options = tls_options_from(profile.tls);
+        options.proxy = via.proxy;
+        tls.options = options;
+        tls.depends_on = deps_of(after_transport);
+        tls_index = plan.add(std::move(tls));
+      }
+
+      probes::websocket::WebSocketOptions ws;
+      if (endpoint.websocket) {
+        ws.path = endpoint.websocket_path;
+        ws.use_tls = endpoint.tls;
+        ws.tls = tls_options_from(profile.tls);
+        ws.proxy = via.proxy;
+        // ws:// through an http:// proxy goes as a forward request, where the proxy can see
+        // (and strip) the upgrade; wss:// always tunnels.
+        ws.forward_proxy = !endpoint.tls && via.proxy && via.proxy->url.scheme == "http";
+        const std::string url = std::string(endpoint.tls ? "wss://" : "ws://") +
+                                target.to_string() + endpoint.websocket_path;
+        if (settings.relay_token_for) ws.token = settings.relay_token_for(url);
+      }
+      std::optional<std::size_t> ws_index;
+      if (endpoint.websocket && plan.wants("websocket")) {
+        probes::ProbeSpec check = spec("websocket", target, endpoint, required);
+        check.options = ws;
+        // A forward request needs no tunnel: it does not wait for the CONNECT check.
+        check.depends_on =
+            deps_of(tls_index ? tls_index : (ws.forward_proxy ? std::nullopt : after_transport));
+        ws_index = plan.add(std::move(check));
+      }
+      if (endpoint.websocket && idle_wanted) {
+        probes::ProbeSpec idle = spec("idle", target, endpoint, required);
+        probes::idle::IdleOptions options;
+        options.websocket = ws;
+        options.required = idle_required;
+        if (settings.idle_progress) {
+          options.progress = [report = settings.idle_progress,
+                              id = idle.id](const probes::idle::IdleProgress& p) { report(id, p); };
+        }
+        // The ladder's holds, plus room to open its connections.
+        idle.timeout = probes::idle::longest_wait(options) + 2 * timeout;
+        idle.options = options;
+        idle.depends_on = deps_of(ws_index ? ws_index : tls_index ? tls_index : after_transport);
+        plan.add(std::move(idle));
+        idle_planned = true;
       }
     }
   }
+
+  if (idle_wanted && !idle_planned) {
+    // No endpoint says where the gateway's WebSocket goes: the relay URL does.
+    auto url = core::parse_url(profile.relay.url);
+    if (profile.relay.url.empty() || !url) {
+      return core::fail(core::FailureKind::invalid_input,
+                        "the idle check needs an endpoint with websocket = true or a [relay] url "
+                        "in profile " +
+                            profile.name);
+    }
+    const core::Target target{url->host, url->port};
+    rules::Endpoint relay;
+    relay.name = "Relay";
+    probes::ProbeSpec idle = spec("idle", target, relay, true);
+    probes::idle::IdleOptions options;
+    options.websocket.use_tls = url->scheme == "wss";
+    options.websocket.tls = tls_options_from(profile.tls);
+    options.websocket.path =
+        url->path + (url->path.find('?') == std::string::npos ? "?" : "&") + "sb-hc-action=listen";
+    options.websocket.proxy = probes::proxy::proxy_for(settings.proxy, target).proxy;
+    options.websocket.forward_proxy = !options.websocket.use_tls && options.websocket.proxy &&
+                                      options.websocket.proxy->url.scheme == "http";
+    if (settings.relay_token_for) {
+      options.websocket.token = settings.relay_token_for(url->origin() + options.websocket.path);
+    }
+    options.required = idle_required;
+    if (settings.idle_progress) {
+      options.progress = [report = settings.idle_progress,
+                          id = idle.id](const probes::idle::IdleProgress& p) { report(id, p); };
+    }
+    idle.timeout = probes::idle::longest_wait(options) + 2 * timeout;
+    idle.options = options;
+    plan.add(std::move(idle));
+  }
   if (!settings.only_ids.empty()) return select_checks(plan.take(), settings.only_ids);
   return plan.take();
+}
+
+std::vector<core::Note> proxy_notes(const rules::Profile& profile, const PlanSettings& settings) {
+  std::vector<core::Note> notes;
+  notes.push_back({"proxy", settings.proxy.describe()});
+  if (!settings.proxy.proxy) return notes;
+  if (!settings.proxy.no_proxy_variable.empty()) {
+    std::string entries;
+    for (const auto& e : settings.proxy.no_proxy.entries) {
+      entries += (entries.empty() ? "" : ", ") + e.text;
+    }
+    notes.push_back({"no_proxy", settings.proxy.no_proxy_variable + ": " + entries});
+  }
+  for (const auto& w : settings.proxy.warnings) notes.push_back({"proxy warning", w});
+  std::map<std::string, bool> seen;
+  for (const auto& endpoint : profile.endpoints) {
+    const std::string host = endpoint.probe_host.empty() ? endpoint.host : endpoint.probe_host;
+    for (const auto port : endpoint.ports) {
+      const core::Target target{host, port};
+      const auto via = probes::proxy::proxy_for(settings.proxy, target);
+      if (via.proxy || seen[target.to_string()]) continue;
+      seen[target.to_string()] = true;
+      notes.push_back({"proxy bypass", target.to_string() + " direct: " + via.reason});
+    }
+  }
+  return notes;
 }
 
 }  // namespace gwprobe::cli

@@ -7,10 +7,16 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
+#include "core/report.hpp"
 #include "core/result.hpp"
+#include "probes/idle/idle_options.hpp"
 #include "probes/probe.hpp"
+#include "probes/proxy/proxy_config.hpp"
 #include "probes/resolve.hpp"
 #include "probes/tls/tls_options.hpp"
+#include "probes/websocket/websocket_options.hpp"
 #include "rules/profile.hpp"
 
 namespace gwprobe::cli {
@@ -26,6 +32,16 @@ struct PlanSettings {
   /// How the "system resolver" is reached: resolv.conf, hosts file and server port. Defaults are
   /// the machine's; tests and labs point them at their own files and mock servers.
   probes::ResolverConfig resolver;
+  /// The run's proxy, resolved from --proxy, the profile and the environment (default: none).
+  probes::proxy::ProxyPlan proxy;
+  /// Plan the idle-timeout checks (--with-idle) even when the profile's [idle] run is false.
+  bool with_idle = false;
+  /// --idle-required: overrides the profile's [idle] required.
+  std::optional<std::chrono::seconds> idle_required;
+  /// Live countdown of the idle checks (the CLI draws it; may be empty).
+  std::function<void(const std::string& check_id, const probes::idle::IdleProgress&)> idle_progress;
+  /// Relay tokens for the WebSocket and idle checks, per wss:// URL; empty = send none.
+  std::function<probes::websocket::TokenSource(const std::string& url)> relay_token_for;
 };
 
 /// TLS probe options from a profile's [tls] settings: expected roots by fingerprint (with the
@@ -35,11 +51,22 @@ probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings);
 /// The probe kinds `check` can plan, in layer order.
 const std::vector<std::string>& plannable_kinds();
 
-/// Builds the plan: per endpoint, DNS once per host, TCP per port (after DNS), TLS per port of
-/// TLS endpoints (after TCP), WebSocket upgrade for relay endpoints (after TLS). Checks shared by
-/// several endpoints are planned once and required if any endpoint requires them.
+/// Builds the plan. Per endpoint and port reached directly: DNS once per host, TCP per port (after
+/// DNS), TLS per port of TLS endpoints (after TCP), the WebSocket upgrade of websocket endpoints
+/// (after TLS, or TCP for ws://). Per port reached through the proxy (settings.proxy, NO_PROXY
+/// applied): a proxy check "proxy:HOST:PORT" (CONNECT, with the direct path compared as facts:
+/// the gateway uses the proxy, so the direct path never fails the run), then TLS and the
+/// WebSocket upgrade through the tunnel (ws:// as a forward request through an http:// proxy);
+/// no local DNS check for such hosts (the proxy resolves them). The idle check, when asked for
+/// (with_idle or [idle] run), follows the WebSocket check of the same target ([relay] url when
+/// no endpoint has websocket = true). Checks shared by several endpoints are planned once and
+/// required if any endpoint requires them.
 /// With `only_ids`, the plan keeps those checks and their dependencies, in plan order.
 core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& profile,
                                                         const PlanSettings& settings);
+
+/// Report notes on the proxy: which one and why, NO_PROXY, ignored settings, and each endpoint
+/// port that bypasses it ("relay.corp:443 direct: NO_PROXY matched .corp"). Passwords redacted.
+std::vector<core::Note> proxy_notes(const rules::Profile& profile, const PlanSettings& settings);
 
 }  // namespace gwprobe::cli

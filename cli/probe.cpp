@@ -8,8 +8,11 @@
 #include "cli/interrupt.hpp"
 #include "cli/output.hpp"
 #include "cli/probe_kind.hpp"
+#include "cli/progress.hpp"
+#include "cli/terminal.hpp"
 #include "core/duration.hpp"
 #include "core/version.hpp"
+#include "probes/idle/idle_options.hpp"
 #include "probes/resolve.hpp"
 #include "probes/runner.hpp"
 #include "rules/diagnosis.hpp"
@@ -43,6 +46,15 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
     dns->hosts_file = options.resolver.hosts_file;
     dns->system_resolver_port = options.resolver.port;
   }
+  // The idle ladder takes as long as its longest hold: --timeout is the time to set it up.
+  std::unique_ptr<Progress> progress;
+  if (auto* idle = std::get_if<probes::idle::IdleOptions>(&spec.options)) {
+    spec.timeout = probes::idle::longest_wait(*idle) + 2 * *timeout;
+    progress = std::make_unique<Progress>(is_terminal(stderr), 1);
+    idle->progress = [bar = progress.get(), id = spec.id](const probes::idle::IdleProgress& p) {
+      bar->on_idle(id, p);
+    };
+  }
 
   core::RunReport report;
   report.tool_version = core::kVersion;
@@ -71,6 +83,7 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
   report.verdict = rules::verdict_for(report.results, false);
   report.counts = core::count_results(report.results);
   const auto status = report.results.front().status;
+  progress.reset();  // erase the countdown before the report
   emit_report(report, options.output);
   if (report.interrupted) return exit_code::interrupted;
   return status == core::Status::pass || status == core::Status::warn ? exit_code::ready

@@ -1,7 +1,8 @@
-// `gwprobe probe tls HOST:PORT [--ca-file F] [--servername N] [--roots PROFILE]`
+// `gwprobe probe tls HOST:PORT [--ca-file F] [--servername N] [--roots PROFILE] [--proxy URL]`
 #include "cli/command.hpp"
 #include "cli/plan_builder.hpp"
 #include "cli/probe_kind.hpp"
+#include "cli/proxy_flags.hpp"
 #include "core/target.hpp"
 #include "probes/tls/tls_options.hpp"
 
@@ -15,6 +16,7 @@ struct TlsArgs {
   std::string roots = "public";
   std::string min_version = "1.2";
   std::vector<std::string> pins;
+  ProxyFlags proxy;
 };
 
 void setup(CLI::App& command, SpecBuilder& build) {
@@ -34,6 +36,7 @@ void setup(CLI::App& command, SpecBuilder& build) {
   command.add_option("--min-version", args->min_version, "Lowest acceptable TLS version (1.2/1.3)")
       ->capture_default_str();
   command.add_option("--pin", args->pins, "Expected SPKI SHA-256 pin (base64 or hex; repeatable)");
+  add_proxy_flags(command, args->proxy);
   build = [args] {
     auto target = core::parse_target(args->target, 443);
     if (!target) usage_error(target.error().message);
@@ -53,6 +56,8 @@ void setup(CLI::App& command, SpecBuilder& build) {
     auto options = tls_options_from(settings);
     options.servername = args->servername;
     if (auto valid = probes::tls::validate(options); !valid) usage_error(valid.error().message);
+    // Through the proxy when one applies to the target (--proxy, HTTPS_PROXY, NO_PROXY).
+    options.proxy = probes::proxy::proxy_for(resolve_proxy(args->proxy, {}), *target).proxy;
     probes::ProbeSpec spec;
     spec.id = "tls:" + target->to_string();
     spec.target = *target;

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "core/duration.hpp"
+
 namespace gwprobe::cli {
 
 namespace {
@@ -25,6 +27,16 @@ void Progress::on_result(const core::ProbeResult& result, std::size_t done) {
   done_ = done;
   std::lock_guard lock(mutex_);
   last_ = result.id;
+  if (result.kind == "idle") idle_.clear();  // its countdown is over
+}
+
+void Progress::on_idle(const std::string& check_id, const probes::idle::IdleProgress& p) {
+  std::string text = "  " + check_id + ": " + std::to_string(p.resolved) + "/" +
+                     std::to_string(p.rungs) + " idle connections settled, at most " +
+                     core::format_duration(p.remaining) + " left";
+  if (p.cut) text += ", cut seen after " + core::format_duration(*p.cut);
+  std::lock_guard lock(mutex_);
+  idle_ = std::move(text);
 }
 
 void Progress::tick() {
@@ -39,8 +51,9 @@ void Progress::draw() {
   const auto secs =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_)
           .count();
-  std::fprintf(stderr, "\r\033[Kchecking: %zu/%zu done, %lld s%s%s", done_.load(), total_,
-               static_cast<long long>(secs), last_.empty() ? "" : "  last: ", last_.c_str());
+  std::fprintf(stderr, "\r\033[Kchecking: %zu/%zu done, %lld s%s%s%s", done_.load(), total_,
+               static_cast<long long>(secs), last_.empty() ? "" : "  last: ", last_.c_str(),
+               idle_.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

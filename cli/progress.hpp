@@ -9,6 +9,7 @@
 
 #include "core/cancel.hpp"
 #include "core/probe_result.hpp"
+#include "probes/idle/idle_options.hpp"
 
 namespace gwprobe::cli {
 
@@ -22,6 +23,8 @@ class Progress {
 
   /// Runner callback (serialized by the runner).
   void on_result(const core::ProbeResult& result, std::size_t done);
+  /// An idle check's ladder (from its probe's thread): shown as a countdown on the same line.
+  void on_idle(const std::string& check_id, const probes::idle::IdleProgress& progress);
 
  private:
   void tick();
@@ -31,6 +34,7 @@ class Progress {
   std::atomic<std::size_t> done_{0};
   std::mutex mutex_;
   std::string last_;
+  std::string idle_;  ///< the countdown text of the idle check(s) running
   core::CancelToken stop_;
   std::thread ticker_;
   std::chrono::steady_clock::time_point start_;

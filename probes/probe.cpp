@@ -6,8 +6,11 @@
 #include <type_traits>
 
 #include "probes/dns/dns_probe.hpp"
+#include "probes/idle/idle_probe.hpp"
+#include "probes/proxy/proxy_probe.hpp"
 #include "probes/tcp/tcp_probe.hpp"
 #include "probes/tls/tls_probe.hpp"
+#include "probes/websocket/websocket_probe.hpp"
 
 namespace gwprobe::probes {
 
@@ -37,6 +40,15 @@ core::ProbeResult run_probe(const ProbeSpec& spec, const ProbeContext& context) 
             [&](const dns::DnsOptions& o) { return dns::run_dns_probe(spec.target, o, context); },
             [&](const tcp::TcpOptions& o) { return tcp::run_tcp_probe(spec.target, o, context); },
             [&](const tls::TlsOptions& o) { return tls::run_tls_probe(spec.target, o, context); },
+            [&](const proxy::ProxyOptions& o) {
+              return proxy::run_proxy_probe(spec.target, o, context);
+            },
+            [&](const websocket::WebSocketOptions& o) {
+              return websocket::run_websocket_probe(spec.target, o, context);
+            },
+            [&](const idle::IdleOptions& o) {
+              return idle::run_idle_probe(spec.target, o, context);
+            },
         },
         spec.options);
   } catch (const std::exception& e) {

@@ -13,8 +13,11 @@
 #include "core/probe_result.hpp"
 #include "core/target.hpp"
 #include "probes/dns/dns_options.hpp"
+#include "probes/idle/idle_options.hpp"
+#include "probes/proxy/proxy_options.hpp"
 #include "probes/tcp/tcp_options.hpp"
 #include "probes/tls/tls_options.hpp"
+#include "probes/websocket/websocket_options.hpp"
 
 namespace gwprobe::probes {
 
@@ -31,7 +34,9 @@ struct ProbeContext {
 
 /// The options of every probe kind. Adding a probe = a folder + one alternative here + one line
 /// in run_probe's dispatch.
-using ProbeOptions = std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions>;
+using ProbeOptions =
+    std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions, proxy::ProxyOptions,
+                 websocket::WebSocketOptions, idle::IdleOptions>;
 
 /// One entry of a plan: what to probe, how, and how it is labelled in reports.
 struct ProbeSpec {

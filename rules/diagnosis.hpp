@@ -23,7 +23,8 @@ inline constexpr std::string_view not_after = "not_after";  ///< expiry of the c
 inline constexpr std::string_view proxy = "proxy";          ///< proxy URL, already redacted
 inline constexpr std::string_view proxy_auth = "proxy_auth";    ///< schemes offered: "NTLM, Basic"
 inline constexpr std::string_view http_status = "http_status";  ///< status seen: 403, 426, 200
-inline constexpr std::string_view idle_cut_s = "idle_cut_s";    ///< seconds idle when the cut came
+/// Seconds idle when the cut came (the idle probe's bracket lower end; also the Prometheus metric).
+inline constexpr std::string_view idle_cut_s = "idle_cut_seconds";
 inline constexpr std::string_view idle_cut_how = "idle_cut_how";  ///< "rst", "fin", "blackhole"
 inline constexpr std::string_view missing_community = "missing_community";  ///< "12076:51003"
 inline constexpr std::string_view geography = "geography";  ///< Power Platform geography

@@ -218,7 +218,7 @@ INSTANTIATE_TEST_SUITE_P(
                    Diagnosis::idle_cut,
                    "gw.servicebus.windows.net:443",
                    "Azure Relay",
-                   {{"idle_cut_s", "120"}, {"idle_cut_how", "rst"}},
+                   {{"idle_cut_seconds", "120"}, {"idle_cut_how", "rst"}},
                    true,
                    "Idle connections to *.servicebus.windows.net are cut after 120 s (rst), but "
                    "the gateway needs at least 300 s: raise the idle timeout of the proxy, NAT or "

@@ -864,6 +864,9 @@ write_env() {
     if [ "${KNOB[squid_auth]}" = basic ]; then
       echo "LAB_PROXY_USER='$PROXY_USER'"
       echo "LAB_PROXY_PASSWORD='$PROXY_PASSWORD'"
+      # For clients that take the password from a file (gwprobe --proxy-password-file).
+      (umask 077; printf '%s\n' "$PROXY_PASSWORD" >"$LAB_DIR/proxy-password")
+      echo "LAB_PROXY_PASSWORD_FILE='$LAB_DIR/proxy-password'"
     fi
     [ "${KNOB[stripper]}" = tinyproxy ] && echo "LAB_STRIPPER_PROXY='http://$EDGE_CLIENT_IP:$STRIPPER_PORT'"
     if [ "${KNOB[postgres]}" != off ]; then

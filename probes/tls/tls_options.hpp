@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "probes/proxy/proxy_options.hpp"
 #include "probes/tcp/tcp_options.hpp"
 
 namespace gwprobe::probes::tls {
@@ -49,6 +50,8 @@ struct TlsOptions {
   std::vector<std::string> alpn = {"http/1.1"};
   /// How the TCP connection under a direct probe is made.
   tcp::TcpOptions tcp;
+  /// Reach the target through this proxy (a CONNECT tunnel) instead of directly.
+  std::optional<proxy::ProxyEndpoint> proxy;
 };
 
 /// Checks fingerprints, pins and numbers without touching the network or files, so the CLI and

@@ -94,8 +94,14 @@ std::optional<TlsSession> run_tls_over(const core::Target& target, const TlsOpti
                                        const ProbeContext& context, const TransportOpener& open,
                                        core::ProbeResult& into) noexcept;
 
-/// The TLS probe, direct: tcp::connect_tcp + run_tls_over, phases resolve, connect and tls in
-/// one result.
+/// The transport the TLS probe (and the WebSocket and idle probes) run over: a CONNECT tunnel
+/// through options.proxy when set, else a direct tcp::connect_tcp. The returned opener refers to
+/// its arguments, which must outlive it.
+TransportOpener transport_for(const core::Target& target, const TlsOptions& options,
+                              const ProbeContext& context);
+
+/// The TLS probe: transport_for + run_tls_over, phases resolve, connect (proxy) and tls in one
+/// result.
 core::ProbeResult run_tls_probe(const core::Target& target, const TlsOptions& options,
                                 const ProbeContext& context) noexcept;
 
