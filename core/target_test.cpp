@@ -123,6 +123,12 @@ TEST(ParseUrl, ErrorsNeverEchoTheInput) {
   }
 }
 
+TEST(ParseUrl, ABadPortSaysWhichPortAndWhatWasExpected) {
+  auto r = parse_url("http://alice:hunter2@proxy:128x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "bad URL: bad port '128x': expected a number from 1 to 65535");
+}
+
 TEST(PercentCoding, RoundTripsAndKeepsHexCase) {
   EXPECT_EQ(percent_encode("http://a/b", true), "http%3A%2F%2Fa%2Fb");
   EXPECT_EQ(percent_encode("http://a/b", false), "http%3a%2f%2fa%2fb");

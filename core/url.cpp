@@ -108,7 +108,12 @@ Result<Url> parse_url(std::string_view text, std::string_view default_scheme) {
   }
   if (authority.empty()) return bad("missing host");
   auto target = parse_target(authority, default_port_for(url.scheme), false);
-  if (!target) return bad(target.error().message.substr(target.error().message.find(':') + 2));
+  if (!target) {
+    // parse_target says "bad target 'AUTHORITY': WHY"; keep WHY (the authority has no userinfo).
+    const std::string& message = target.error().message;
+    const auto why = message.find("': ");
+    return bad(why == std::string::npos ? message : message.substr(why + 3));
+  }
   url.host = target->host;
   url.port = target->port;
   url.explicit_port = authority.find(':') != std::string_view::npos &&
