@@ -54,10 +54,6 @@ Run gwprobe(const Sandbox& box, std::vector<std::string> args,
   args.insert(args.begin(), gwprobe_binary());
   for (const auto& f : box.resolver_flags()) args.push_back(f);
   ProcessOptions options;
-  for (const char* v : {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
-                        "no_proxy", "HTTP_PROXY", "http_proxy"}) {
-    if (env.count(v) == 0) options.unset_env.push_back(v);
-  }
   options.env = std::move(env);
   Run run;
   run.process = run_process(args, options);

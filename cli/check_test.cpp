@@ -20,9 +20,6 @@ using nlohmann::json;
 
 ProcessResult gwprobe(std::vector<std::string> args, ProcessOptions options = {}) {
   args.insert(args.begin(), gwprobe_binary());
-  options.unset_env.push_back("HTTPS_PROXY");
-  options.unset_env.push_back("https_proxy");
-  options.unset_env.push_back("ALL_PROXY");
   return run_process(args, options);
 }
 

@@ -57,7 +57,6 @@ class Watch {
   explicit Watch(std::vector<std::string> args, ProcessOptions options = {}) {
     args.insert(args.begin(),
                 {gwprobe_binary(), "watch", "--listen", "127.0.0.1:0", "--hosts-file", ""});
-    options.unset_env.insert(options.unset_env.end(), {"HTTPS_PROXY", "https_proxy", "NO_PROXY"});
     child_ = std::make_unique<ChildProcess>(args, options);
     const auto start = event("start");
     if (start) port_ = split_host_port((*start)["listen"].get<std::string>()).second;
