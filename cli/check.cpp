@@ -5,9 +5,9 @@
 #include "cli/command.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/output.hpp"
+#include "cli/profile_settings.hpp"
 #include "cli/progress.hpp"
 #include "cli/proxy_flags.hpp"
-#include "cli/relay_token.hpp"
 #include "cli/terminal.hpp"
 #include "core/duration.hpp"
 #include "core/target.hpp"
@@ -35,21 +35,6 @@ struct CheckOptions {
   bool with_idle = false;
   std::string idle_required;
 };
-
-std::vector<std::string> split_commas(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    std::size_t start = 0;
-    while (start <= item.size()) {
-      const auto comma = item.find(',', start);
-      const auto piece = item.substr(start, comma - start);
-      if (!piece.empty()) out.push_back(piece);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
 
 int run(const CheckOptions& options) {
   validate_output(options.output);
@@ -87,14 +72,7 @@ int run(const CheckOptions& options) {
   settings.strict = options.strict;
   settings.capture = options.capture;
   settings.notes.push_back({"profile", profile->name + " (" + profile->source + ")"});
-  settings.plan.proxy = resolve_proxy(options.proxy, profile->proxy);
-  for (auto& note : proxy_notes(*profile, settings.plan)) settings.notes.push_back(std::move(note));
-  if (!profile->relay.sas_key_name.empty() && !profile->relay.sas_key_file.empty()) {
-    settings.plan.relay_token_for = [name = profile->relay.sas_key_name,
-                                     file = profile->relay.sas_key_file](const std::string& url) {
-      return relay_token_source(url, name, file);
-    };
-  }
+  apply_profile_settings(*profile, options.proxy, settings.plan, settings.notes);
   settings.plan.with_idle = options.with_idle;
   if (!options.idle_required.empty()) {
     auto required = core::parse_duration(options.idle_required);

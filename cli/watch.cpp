@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/profile_settings.hpp"
+#include "cli/proxy_flags.hpp"
 #include "cli/watch/watch_daemon.hpp"
 #include "core/duration.hpp"
 #include "probes/resolve.hpp"
@@ -22,21 +24,6 @@ struct WatchCommandOptions {
   std::vector<std::string> resolvers;
   double history_max_mb = 10;
 };
-
-std::vector<std::string> split_commas(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    std::size_t start = 0;
-    while (start <= item.size()) {
-      const auto comma = item.find(',', start);
-      const auto piece = item.substr(start, comma - start);
-      if (!piece.empty()) out.push_back(piece);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
 
 int run(WatchCommandOptions options) {
   auto& daemon = options.daemon;
@@ -102,6 +89,7 @@ void setup(CLI::App& root, Action& action) {
                   "Reference DNS resolver IP[:PORT] compared with the system's (repeatable)");
   sub->add_option("--parallel", d.parallelism, "Checks in flight at once")->capture_default_str();
   sub->add_flag("--strict", d.strict, "Warnings (optional ports) also make the verdict not_ready");
+  add_proxy_flags(*sub, d.proxy);
   const char* advanced = "Resolver (advanced)";
   sub->add_option("--resolv-conf", d.plan.resolver.resolv_conf,
                   "resolv.conf the system resolver is read from")

@@ -22,6 +22,7 @@
 #include "tests/fixtures/child_process.hpp"
 #include "tests/fixtures/exposition_parser.hpp"
 #include "tests/fixtures/http_client.hpp"
+#include "tests/fixtures/http_proxy.hpp"
 #include "tests/fixtures/loopback_sockets.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
 #include "tests/fixtures/subprocess.hpp"
@@ -345,6 +346,48 @@ TEST(WatchCommand, NeverPrintsTheProxyPasswordOfItsProfile) {
   EXPECT_EQ(everything.find("s3cr3t-pw"), std::string::npos);
 }
 
+TEST(WatchCommand, GoesThroughTheProxyOfItsFlagsWithCredentialsItNeverPrints) {
+  ScratchDir dir;
+  AcceptingListener upstream;
+  HttpProxyConfig config;
+  config.user = "alice";
+  config.password = "Watch-pr0xy-pw";
+  HttpProxy proxy(config);
+  const auto password_file = dir.write("pw", "Watch-pr0xy-pw\n");
+  // relay.test is never resolved here: the proxy is asked for it (and connects to 127.0.0.1).
+  const auto profile =
+      dir.write("relay.toml",
+                "name = \"relay\"\ntimeout = \"2s\"\n[[endpoint]]\nname = \"Relay\"\n"
+                "host = \"relay.test\"\nports = [" +
+                    std::to_string(upstream.port()) + "]\n");
+  Watch watch({"--profile", profile, "--interval", "100ms", "--proxy", proxy.url(), "--proxy-user",
+               "alice", "--proxy-password-file", password_file});
+  ASSERT_NE(watch.port(), 0) << watch.child().err();
+  ASSERT_TRUE(watch.wait_runs(1));
+  const std::string id = "proxy:relay.test:" + std::to_string(upstream.port());
+  const auto metrics = watch.get("/metrics").body;
+  EXPECT_NE(metrics.find("gwprobe_check_success{check=\"" + id + "\""), std::string::npos)
+      << metrics;
+  const auto report = as_json(watch.get("/report?format=json").body).value_or(json());
+  bool passed = false;
+  for (const auto& r : report.value("results", json::array())) {
+    passed = passed || (r.value("id", "") == id && r.value("status", "") == "pass");
+  }
+  EXPECT_TRUE(passed) << report.dump();
+  bool connected = false;
+  for (const auto& request : proxy.requests()) {
+    connected = connected || (request.method == "CONNECT" &&
+                              request.target == "relay.test:" + std::to_string(upstream.port()) &&
+                              !request.header("Proxy-Authorization").empty());
+  }
+  EXPECT_TRUE(connected) << "the check should have gone through the proxy, with credentials";
+  watch.child().signal(SIGTERM);
+  ASSERT_EQ(watch.child().wait(kWait), 0);
+  std::string everything = metrics + report.dump() + watch.child().err();
+  for (const auto& line : watch.child().lines()) everything += line;
+  EXPECT_EQ(everything.find("Watch-pr0xy-pw"), std::string::npos);
+}
+
 TEST(WatchCommand, OutlivesAReaderOfItsEventsThatWentAway) {
   ScratchDir dir;
   AcceptingListener open;
@@ -420,7 +463,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadWatch{{"--history-max-mb", "0"}, "--history-max-mb: expected a size"},
         BadWatch{{"--history", "/nonexistent-gwprobe/h.jsonl"}, "--history: cannot open"},
         BadWatch{{"--state-log", "/nonexistent-gwprobe/e.jsonl"}, "--state-log: cannot open"},
-        BadWatch{{"--only", "icmp"}, "unknown check kind 'icmp'"}));
+        BadWatch{{"--only", "icmp"}, "unknown check kind 'icmp'"},
+        BadWatch{{"--proxy", "ftp://proxy:21"}, "--proxy: unsupported proxy scheme 'ftp'"},
+        BadWatch{{"--proxy", "http://127.0.0.1:9", "--proxy-password-file", "/nonexistent/pw"},
+                 "--proxy-password-file: cannot read /nonexistent/pw"}));
 
 TEST(WatchCommand, AnAddressInUseIsAUsageErrorNamingIt) {
   LoopbackSocket taken("127.0.0.1", 8);

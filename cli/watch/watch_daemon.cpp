@@ -15,6 +15,7 @@
 
 #include "cli/command.hpp"
 #include "cli/plan_builder.hpp"
+#include "cli/profile_settings.hpp"
 #include "cli/watch/metrics.hpp"
 #include "cli/watch/process_stats.hpp"
 #include "cli/watch/systemd_notify.hpp"
@@ -95,6 +96,17 @@ bool runs_bgp(const rules::Profile& profile, const PlanSettings& plan) {
 
 constexpr std::string_view kBgpPrefix = "bgp:";
 
+/// apply_profile_settings for a daemon: a usage error becomes a Result, never an exit.
+core::Result<void> apply_settings(const rules::Profile& profile, const WatchOptions& options,
+                                  PlanSettings& plan, std::vector<core::Note>& notes) {
+  try {
+    apply_profile_settings(profile, options.proxy, plan, notes);
+  } catch (const CliError& e) {
+    return core::fail(core::FailureKind::invalid_input, e.what());
+  }
+  return {};
+}
+
 }  // namespace
 
 core::Result<rules::Profile> load_watch_profile(const WatchOptions& options) {
@@ -104,7 +116,12 @@ core::Result<rules::Profile> load_watch_profile(const WatchOptions& options) {
     auto applied = rules::override_probe_host(*profile, assignment);
     if (!applied) return core::fail(applied.error());
   }
-  auto plan = build_plan(*profile, options.plan);
+  PlanSettings settings = options.plan;
+  std::vector<core::Note> notes;
+  if (auto applied = apply_settings(*profile, options, settings, notes); !applied) {
+    return core::fail(applied.error());
+  }
+  auto plan = build_plan(*profile, settings);
   if (!plan) return core::fail(plan.error());
   // What `check` refuses before running anything, watch refuses at start and on reload, rather
   // than failing every run: a route filter the profile names but that cannot be read.
@@ -170,13 +187,16 @@ void WatchDaemon::shutdown() {
   if (server_) server_->stop();
 }
 
-CheckRunSettings WatchDaemon::run_settings(const rules::Profile& profile) const {
+core::Result<CheckRunSettings> WatchDaemon::run_settings(const rules::Profile& profile) const {
   CheckRunSettings settings;
   settings.plan = options_.plan;
   settings.parallelism = options_.parallelism;
   settings.strict = options_.strict;
   settings.cancel = stop_;
   settings.notes.push_back({"profile", profile.name + " (" + profile.source + ")"});
+  if (auto applied = apply_settings(profile, options_, settings.plan, settings.notes); !applied) {
+    return core::fail(applied.error());
+  }
   return settings;
 }
 
@@ -187,7 +207,9 @@ void WatchDaemon::run() {
 void WatchDaemon::run_once(const RunTiming& timing) {
   state_->run_started(timing.started);
   const auto profile = state_->profile();
-  auto report = run_check(*profile, run_settings(*profile));
+  auto settings = run_settings(*profile);
+  auto report = settings ? run_check(*profile, *settings)
+                         : core::Result<core::RunReport>(core::fail(settings.error()));
   if (!report) {
     state_->run_abandoned(true);
     log_->write("run_error", {{"error", report.error().describe()}});
@@ -280,7 +302,12 @@ HttpResponse WatchDaemon::serve_probe(const HttpRequest& request) {
   if (!format) return text_response(400, format.error().message);
 
   const auto profile = state_->profile();
-  CheckRunSettings settings = run_settings(*profile);
+  auto prepared = run_settings(*profile);
+  if (!prepared) {
+    state_->count_probe(ProbeOutcome::error);
+    return text_response(500, prepared.error().message);
+  }
+  CheckRunSettings settings = std::move(*prepared);
   const bool bgp = id->rfind(kBgpPrefix, 0) == 0;
   const auto unknown = [&](const std::string& message) {
     state_->count_probe(ProbeOutcome::unknown_check);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/check_run.hpp"
+#include "cli/proxy_flags.hpp"
 #include "cli/watch/event_log.hpp"
 #include "cli/watch/history.hpp"
 #include "cli/watch/http_server.hpp"
@@ -24,6 +25,7 @@ struct WatchOptions {
   std::string profile = "local";         ///< embedded name or file; reloaded from here on SIGHUP
   std::vector<std::string> probe_hosts;  ///< --probe-host PATTERN=HOST, applied on every load
   PlanSettings plan;                     ///< --only, --timeout, --resolver, resolver files
+  ProxyFlags proxy;  ///< --proxy & co., resolved with each loaded profile's [proxy]
   std::size_t parallelism = 128;
   bool strict = false;
   ScheduleSettings schedule;
@@ -36,8 +38,9 @@ struct WatchOptions {
 /// /probe limits: at least one on-demand check, and always an HTTP worker left for /metrics.
 inline constexpr std::size_t kMaxProbeConcurrency = 64;
 
-/// Loads the profile as `check` does, applies the --probe-host overrides and builds the plan
-/// once to catch what only planning finds (an unknown --only kind). Errors are one line.
+/// Loads the profile as `check` does, applies the --probe-host overrides, resolves the proxy
+/// (flags, the profile's [proxy], the environment) and builds the plan once to catch what only
+/// planning finds (an unknown --only kind). Errors are one line.
 core::Result<rules::Profile> load_watch_profile(const WatchOptions& options);
 
 class WatchDaemon {
@@ -70,7 +73,9 @@ class WatchDaemon {
  private:
   WatchDaemon(WatchOptions options, core::Clock& clock);
   void run_once(const RunTiming& timing);
-  CheckRunSettings run_settings(const rules::Profile& profile) const;
+  /// The run's settings for `profile`; fails (invalid_input) when the proxy cannot be resolved
+  /// any more (its password file went away since the profile was loaded).
+  core::Result<CheckRunSettings> run_settings(const rules::Profile& profile) const;
   HttpResponse serve_metrics();
   HttpResponse serve_probe(const HttpRequest& request);
   HttpResponse serve_health();

@@ -1,0 +1,36 @@
+// Shared plan settings of `check` and `watch`.
+#include "cli/profile_settings.hpp"
+
+#include "cli/relay_token.hpp"
+
+namespace gwprobe::cli {
+
+std::vector<std::string> split_commas(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      const auto comma = item.find(',', start);
+      const auto piece = item.substr(start, comma - start);
+      if (!piece.empty()) out.push_back(piece);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+void apply_profile_settings(const rules::Profile& profile, const ProxyFlags& proxy,
+                            PlanSettings& plan, std::vector<core::Note>& notes) {
+  plan.proxy = resolve_proxy(proxy, profile.proxy);
+  for (auto& note : proxy_notes(profile, plan)) notes.push_back(std::move(note));
+  plan.relay_token_for = nullptr;
+  if (!profile.relay.sas_key_name.empty() && !profile.relay.sas_key_file.empty()) {
+    plan.relay_token_for = [name = profile.relay.sas_key_name,
+                            file = profile.relay.sas_key_file](const std::string& url) {
+      return relay_token_source(url, name, file);
+    };
+  }
+}
+
+}  // namespace gwprobe::cli
