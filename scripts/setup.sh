@@ -21,7 +21,7 @@ LAB_PKGS=(
 # xmllint (validates the JUnit report against its schema), and Node.js (its npm comes with the
 # machine's nodejs package) for the interop test
 # against Microsoft's hyco-ws / hyco-https SDKs
-REPORT_PKGS=(chromium prometheus sqlite3 libxml2-utils nodejs)
+REPORT_PKGS=(chromium prometheus libxml2-utils nodejs)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
