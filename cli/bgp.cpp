@@ -28,7 +28,7 @@ struct BgpOptions {
 bgp::SourceText read_input(const std::string& path, const char* what) {
   if (path == "-") {
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    if (text.size() > bgp::k_max_input_bytes) usage_error(std::string(what) + ": input too large");
+    if (text.size() > bgp::kMaxInputBytes) usage_error(std::string(what) + ": input too large");
     return bgp::SourceText{"<stdin>", std::move(text)};
   }
   auto source = bgp::read_source_text(path);

@@ -15,7 +15,7 @@ namespace gwprobe::rules::bgp {
 
 /// Route filters, route dumps, rulesets and service-tag files are small; anything larger is not
 /// one of them (the public Service Tags file is about 4 MB).
-inline constexpr std::size_t k_max_input_bytes = 64u * 1024u * 1024u;
+inline constexpr std::size_t kMaxInputBytes = std::size_t{64} * 1024 * 1024;
 
 /// A text and the name it is reported under (the path, or "<stdin>", or a test's label).
 struct SourceText {
@@ -26,7 +26,7 @@ struct SourceText {
 /// Reads a whole file. not_found when it does not exist, io when it cannot be read,
 /// invalid_input when it is larger than `max_bytes`.
 core::Result<SourceText> read_source_text(const std::string& path,
-                                          std::size_t max_bytes = k_max_input_bytes);
+                                          std::size_t max_bytes = kMaxInputBytes);
 
 struct TextPosition {
   int line = 1;    ///< 1-based
