@@ -9,7 +9,7 @@ namespace gwprobe::rules::bgp {
 
 namespace {
 
-constexpr std::string_view k_endpoint = "ExpressRoute route filter";
+constexpr std::string_view kEndpoint = "ExpressRoute route filter";
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
@@ -58,7 +58,7 @@ std::string describe_extra(const BgpCatalog& catalog, Community community) {
     return fmt::format("{} (service, {}{})", service->name, service->source,
                        service->cloud == "public" ? "" : ", " + service->cloud);
   }
-  if (community.asn != k_microsoft_asn) {
+  if (community.asn != kMicrosoftAsn) {
     return "not a Microsoft (AS 12076) community";
   }
   return "not in gwprobe's data";
@@ -242,7 +242,7 @@ std::vector<core::ProbeResult> evaluate_bgp(const BgpCheckInput& input) {
     result.id = "bgp:geography";
     result.kind = "bgp";
     result.target = input.geography;
-    result.endpoint = std::string(k_endpoint);
+    result.endpoint = std::string(kEndpoint);
     result.required = true;
     result.advice = "Set bgp.geography to one of the listed Power Platform geographies.";
     results.push_back(std::move(result));
@@ -254,7 +254,7 @@ std::vector<core::ProbeResult> evaluate_bgp(const BgpCheckInput& input) {
     result.id = "bgp:" + (need.community ? need.community->to_string() : need.azure_name);
     result.kind = "bgp";
     result.target = need_label(need);
-    result.endpoint = std::string(k_endpoint);
+    result.endpoint = std::string(kEndpoint);
     result.required = need.required;
     result.set_fact("geography", check->plan.geography);
     result.set_fact("community", need.community_text());
@@ -338,7 +338,7 @@ std::vector<core::ProbeResult> evaluate_bgp(const BgpCheckInput& input) {
     result.id = "bgp:extra-communities";
     result.kind = "bgp";
     result.target = check->route_filter_source;
-    result.endpoint = std::string(k_endpoint);
+    result.endpoint = std::string(kEndpoint);
     result.required = false;
     result.set_fact("extra_communities", extras);
     results.push_back(std::move(result));
@@ -355,7 +355,7 @@ std::vector<core::ProbeResult> evaluate_bgp_files(std::string_view geography,
     result.id = "bgp:input";
     result.kind = "bgp";
     result.target = target;
-    result.endpoint = std::string(k_endpoint);
+    result.endpoint = std::string(kEndpoint);
     result.required = true;
     return std::vector<core::ProbeResult>{std::move(result)};
   };

@@ -17,7 +17,7 @@ TEST(ShippedCatalog, HasAllFortyTwoPublicRegionsOfTheCommunityTableWithTheirSour
     if (region.cloud == "public" && !region.unverified) {
       ++verified_public;
       ASSERT_TRUE(region.community) << region.name;
-      EXPECT_EQ(region.community->asn, k_microsoft_asn);
+      EXPECT_EQ(region.community->asn, kMicrosoftAsn);
       EXPECT_GE(region.community->value, 51000) << region.name;
       EXPECT_LT(region.community->value, 52000) << region.name;
     }
@@ -110,7 +110,7 @@ TEST_P(CatalogRejects, WithThePositionAndWhatWasExpected) {
   EXPECT_EQ(parsed.error().message, p.message) << p.label;
 }
 
-constexpr const char* k_head = R"({"sources":{"S7":"doc"},"rule":{"text":"t","source":"S7"},)";
+constexpr const char* kHead = R"({"sources":{"S7":"doc"},"rule":{"text":"t","source":"S7"},)";
 
 INSTANTIATE_TEST_SUITE_P(
     Table, CatalogRejects,
@@ -143,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "cat.json:1:138: region \"nowhere\" is not in \"regions\""}));
 
 TEST(Catalog, ParsesAMinimalValidDocument) {
-  const std::string text = std::string(k_head) +
+  const std::string text = std::string(kHead) +
                            R"("regions":[{"name":"A","azure_name":"a","cloud":"public",)"
                            R"("source":"S7","community":"12076:51001"}],"services":[],)"
                            R"("geographies":[{"name":"G","source":"S7","regions":["a"]}]})";

@@ -11,7 +11,7 @@
 namespace gwprobe::rules::bgp {
 
 /// Microsoft's ASN: every ExpressRoute community is 12076:x (S7).
-inline constexpr std::uint16_t k_microsoft_asn = 12076;
+inline constexpr std::uint16_t kMicrosoftAsn = 12076;
 
 struct Community {
   std::uint16_t asn = 0;

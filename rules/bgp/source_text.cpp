@@ -71,7 +71,7 @@ class JsonLocator {
                                   int depth = 0) {
     skip_ws();
     if (k == tokens.size()) return pos_;
-    if (depth > k_max_depth || pos_ >= text_.size()) return std::nullopt;
+    if (depth > kMaxDepth || pos_ >= text_.size()) return std::nullopt;
     if (text_[pos_] == '{') {
       ++pos_;
       for (;;) {
@@ -108,7 +108,7 @@ class JsonLocator {
   }
 
  private:
-  static constexpr int k_max_depth = 512;
+  static constexpr int kMaxDepth = 512;
 
   void skip_ws() {
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
@@ -158,7 +158,7 @@ class JsonLocator {
 
   bool skip_value(int depth) {
     skip_ws();
-    if (depth > k_max_depth || pos_ >= text_.size()) return false;
+    if (depth > kMaxDepth || pos_ >= text_.size()) return false;
     const char c = text_[pos_];
     if (c == '"') {
       std::string ignored;

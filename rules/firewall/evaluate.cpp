@@ -16,33 +16,33 @@ namespace {
 using json = nlohmann::json;
 
 // nf_tables' jump stack is 16 deep (NFT_JUMP_STACK_SIZE); the kernel refuses deeper rulesets.
-constexpr int k_max_jump_depth = 16;
+constexpr int kMaxJumpDepth = 16;
 // Each undecidable match doubles the runs; past this many, "unknown" is the honest answer.
-constexpr std::size_t k_max_runs = 256;
+constexpr std::size_t kMaxRuns = 256;
 // A new connection's source port is an ephemeral port: Linux 32768-60999 by default, Windows
 // and macOS 49152-65535. A match that splits this range is undecidable; one that covers it
 // (e.g. "tcp sport 1024-65535") or misses it (e.g. a reply to "tcp dport 5672") is not.
-constexpr std::uint64_t k_ephemeral_first = 32768;
-constexpr std::uint64_t k_ephemeral_last = 65535;
+constexpr std::uint64_t kEphemeralFirst = 32768;
+constexpr std::uint64_t kEphemeralLast = 65535;
 // Values the first packet of an outbound TCP connection has.
-constexpr std::uint64_t k_proto_tcp = 6;
-constexpr std::uint64_t k_nfproto_ipv4 = 2;
-constexpr std::uint64_t k_nfproto_ipv6 = 10;
-constexpr std::uint64_t k_ethertype_ipv4 = 0x0800;
-constexpr std::uint64_t k_ethertype_ipv6 = 0x86dd;
-constexpr std::uint64_t k_ct_invalid = 1;
-constexpr std::uint64_t k_ct_established = 2;
-constexpr std::uint64_t k_ct_related = 4;
-constexpr std::uint64_t k_ct_new = 8;
-constexpr std::uint64_t k_ct_untracked = 64;
-constexpr std::uint64_t k_tcp_fin = 0x01;
-constexpr std::uint64_t k_tcp_syn = 0x02;
-constexpr std::uint64_t k_tcp_rst = 0x04;
-constexpr std::uint64_t k_tcp_psh = 0x08;
-constexpr std::uint64_t k_tcp_ack = 0x10;
-constexpr std::uint64_t k_tcp_urg = 0x20;
-constexpr std::uint64_t k_tcp_ecn = 0x40;
-constexpr std::uint64_t k_tcp_cwr = 0x80;
+constexpr std::uint64_t kProtoTcp = 6;
+constexpr std::uint64_t kNfprotoIpv4 = 2;
+constexpr std::uint64_t kNfprotoIpv6 = 10;
+constexpr std::uint64_t kEthertypeIpv4 = 0x0800;
+constexpr std::uint64_t kEthertypeIpv6 = 0x86dd;
+constexpr std::uint64_t kCtInvalid = 1;
+constexpr std::uint64_t kCtEstablished = 2;
+constexpr std::uint64_t kCtRelated = 4;
+constexpr std::uint64_t kCtNew = 8;
+constexpr std::uint64_t kCtUntracked = 64;
+constexpr std::uint64_t kTcpFin = 0x01;
+constexpr std::uint64_t kTcpSyn = 0x02;
+constexpr std::uint64_t kTcpRst = 0x04;
+constexpr std::uint64_t kTcpPsh = 0x08;
+constexpr std::uint64_t kTcpAck = 0x10;
+constexpr std::uint64_t kTcpUrg = 0x20;
+constexpr std::uint64_t kTcpEcn = 0x40;
+constexpr std::uint64_t kTcpCwr = 0x80;
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -136,16 +136,16 @@ std::optional<std::uint64_t> symbol_value(ValueType type, std::string_view s) {
   static const std::map<std::string_view, std::uint64_t> ethertypes = {
       {"ip", 0x0800}, {"ip6", 0x86dd}, {"arp", 0x0806}, {"vlan", 0x8100}, {"8021q", 0x8100}};
   static const std::map<std::string_view, std::uint64_t> ct_states = {
-      {"invalid", k_ct_invalid},
-      {"established", k_ct_established},
-      {"related", k_ct_related},
-      {"new", k_ct_new},
-      {"untracked", k_ct_untracked}};
+      {"invalid", kCtInvalid},
+      {"established", kCtEstablished},
+      {"related", kCtRelated},
+      {"new", kCtNew},
+      {"untracked", kCtUntracked}};
   static const std::map<std::string_view, std::uint64_t> directions = {{"original", 0},
                                                                        {"reply", 1}};
   static const std::map<std::string_view, std::uint64_t> flags = {
-      {"fin", k_tcp_fin}, {"syn", k_tcp_syn}, {"rst", k_tcp_rst}, {"psh", k_tcp_psh},
-      {"ack", k_tcp_ack}, {"urg", k_tcp_urg}, {"ecn", k_tcp_ecn}, {"cwr", k_tcp_cwr}};
+      {"fin", kTcpFin}, {"syn", kTcpSyn}, {"rst", kTcpRst}, {"psh", kTcpPsh},
+      {"ack", kTcpAck}, {"urg", kTcpUrg}, {"ecn", kTcpEcn}, {"cwr", kTcpCwr}};
   // Service names nft may print instead of numbers (nft -S, or older versions).
   static const std::map<std::string_view, std::uint64_t> services = {
       {"ftp", 21},        {"ssh", 22},       {"telnet", 23},        {"smtp", 25},
@@ -278,8 +278,8 @@ struct PacketState {
   std::optional<IpAddress> saddr;
   Value dport;
   Value sport;
-  std::uint64_t tcp_flags = k_tcp_syn;
-  std::uint64_t ct_state = k_ct_new;
+  std::uint64_t tcp_flags = kTcpSyn;
+  std::uint64_t ct_state = kCtNew;
   std::uint64_t ct_direction = 0;
   std::optional<std::uint64_t> mark = 0;
   std::optional<std::uint64_t> ct_mark = 0;
@@ -442,12 +442,12 @@ class Interpreter {
                                fmt::format("{}: jumps to chain '{}', which is not in the ruleset",
                                            rule.location, outcome.target)};
           }
-          if (depth + 1 > k_max_jump_depth) {
+          if (depth + 1 > kMaxJumpDepth) {
             return RuleOutcome{
                 Action::unknown,
                 {},
                 {},
-                fmt::format("{}: jumps nest deeper than {}", rule.location, k_max_jump_depth)};
+                fmt::format("{}: jumps nest deeper than {}", rule.location, kMaxJumpDepth)};
           }
           auto r = walk(*target, depth + 1);
           if (r.action == Action::next_rule) {
@@ -497,7 +497,7 @@ class Interpreter {
         return known_field(v);
       }
       if (field == "protocol" || field == "nexthdr") {
-        return known_field(Value::of(ValueType::l4proto, k_proto_tcp));
+        return known_field(Value::of(ValueType::l4proto, kProtoTcp));
       }
       if (field == "version") {
         return known_field(Value::of(ValueType::number, family == IpFamily::v4 ? 4 : 6));
@@ -523,15 +523,14 @@ class Interpreter {
   }
 
   FieldResult meta_field(const std::string& key) const {
-    if (key == "l4proto") return known_field(Value::of(ValueType::l4proto, k_proto_tcp));
+    if (key == "l4proto") return known_field(Value::of(ValueType::l4proto, kProtoTcp));
     if (key == "nfproto") {
-      return known_field(Value::of(
-          ValueType::nfproto, packet_.family == IpFamily::v4 ? k_nfproto_ipv4 : k_nfproto_ipv6));
+      return known_field(Value::of(ValueType::nfproto,
+                                   packet_.family == IpFamily::v4 ? kNfprotoIpv4 : kNfprotoIpv6));
     }
     if (key == "protocol") {
-      return known_field(Value::of(ValueType::ethertype, packet_.family == IpFamily::v4
-                                                             ? k_ethertype_ipv4
-                                                             : k_ethertype_ipv6));
+      return known_field(Value::of(
+          ValueType::ethertype, packet_.family == IpFamily::v4 ? kEthertypeIpv4 : kEthertypeIpv6));
     }
     if (key == "iifname" || key == "iif") return interface_field(step_->iif, "--iif", "input");
     if (key == "oifname" || key == "oif") return interface_field(step_->oif, "--oif", "output");
@@ -550,7 +549,7 @@ class Interpreter {
     const std::string key = ct.value("key", "");
     if (ct.contains("dir")) return unknown_field(fmt::format("ct {} {}", ct["dir"].dump(), key));
     if (key == "state") return known_field(Value::of(ValueType::ct_state, packet_.ct_state));
-    if (packet_.ct_state == k_ct_untracked) return absent_field();
+    if (packet_.ct_state == kCtUntracked) return absent_field();
     if (key == "direction") {
       return known_field(Value::of(ValueType::ct_direction, packet_.ct_direction));
     }
@@ -559,11 +558,11 @@ class Interpreter {
       return known_field(Value::of(ValueType::number, *packet_.ct_mark));
     }
     if (key == "l3proto") {
-      return known_field(Value::of(
-          ValueType::nfproto, packet_.family == IpFamily::v4 ? k_nfproto_ipv4 : k_nfproto_ipv6));
+      return known_field(Value::of(ValueType::nfproto,
+                                   packet_.family == IpFamily::v4 ? kNfprotoIpv4 : kNfprotoIpv6));
     }
     if (key == "protocol" || key == "proto") {
-      return known_field(Value::of(ValueType::l4proto, k_proto_tcp));
+      return known_field(Value::of(ValueType::l4proto, kProtoTcp));
     }
     return unknown_field(fmt::format("ct {}", key));
   }
@@ -835,7 +834,7 @@ class Interpreter {
         continue;
       }
       if (key == "notrack") {
-        packet_.ct_state = k_ct_untracked;
+        packet_.ct_state = kCtUntracked;
         continue;
       }
       if (key == "dnat" || key == "redirect" || key == "tproxy") {
@@ -977,12 +976,12 @@ Verdict explore(const Ruleset& ruleset, const PacketState& packet,
   std::vector<Run> runs;
   std::vector<std::vector<bool>> pending = {{}};
   while (!pending.empty()) {
-    if (runs.size() >= k_max_runs) {
+    if (runs.size() >= kMaxRuns) {
       Verdict v;
       v.kind = VerdictKind::unknown;
       v.unknown_because = fmt::format(
           "more than {} combinations of matches static evaluation cannot decide (e.g. {})",
-          k_max_runs, runs.front().questions.empty() ? "" : runs.front().questions.front());
+          kMaxRuns, runs.front().questions.empty() ? "" : runs.front().questions.front());
       return v;
     }
     std::vector<bool> prefix = std::move(pending.back());
@@ -1091,7 +1090,7 @@ Verdict evaluate_packet(const Ruleset& ruleset, const PacketQuery& query) {
   syn.daddr = query.destination;
   syn.saddr = query.source;
   syn.dport = Value::of(ValueType::port, query.port);
-  syn.sport = Value::range(ValueType::port, k_ephemeral_first, k_ephemeral_last);
+  syn.sport = Value::range(ValueType::port, kEphemeralFirst, kEphemeralLast);
   syn.local_socket = query.path == Path::output;
   // Loopback destinations leave through "lo" whatever the default route is.
   const bool loopback =
@@ -1119,9 +1118,9 @@ Verdict evaluate_packet(const Ruleset& ruleset, const PacketQuery& query) {
   reply.saddr = query.destination;
   if (query.source) reply.daddr = *query.source;
   reply.sport = Value::of(ValueType::port, query.port);
-  reply.dport = Value::range(ValueType::port, k_ephemeral_first, k_ephemeral_last);
-  reply.tcp_flags = k_tcp_syn | k_tcp_ack;
-  reply.ct_state = k_ct_established;
+  reply.dport = Value::range(ValueType::port, kEphemeralFirst, kEphemeralLast);
+  reply.tcp_flags = kTcpSyn | kTcpAck;
+  reply.ct_state = kCtEstablished;
   reply.ct_direction = 1;
   reply.local_socket = query.path == Path::output;
   // ct mark of the connection may have been set while the SYN went out.

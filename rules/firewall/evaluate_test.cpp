@@ -323,7 +323,7 @@ TEST_P(EvaluateHostileRulesets, GiveUnknownWithAReasonNeverACrashOrAGuess) {
       << p.label << ": " << v.unknown_because;
 }
 
-const std::string k_tcp443 =
+const std::string kTcp443 =
     R"({"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":443}})";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -355,7 +355,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "queues the packet to a userspace program"},
         Hostile{"an undecidable match before a true one is explored both ways",
                 rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":0}},)" +
-                                k_tcp443.substr(0, k_tcp443.size()) + R"(,{"drop":null}])") +
+                                kTcp443.substr(0, kTcp443.size()) + R"(,{"drop":null}])") +
                     rule("out", R"([{"accept":null}])"),
                 VerdictKind::unknown, "meta skuid"},
         Hostile{"concatenation against a set of pairs",
@@ -381,8 +381,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(EvaluateExploration, AFalseMatchEndsTheRuleWithoutAskingAboutItsUndecidableOnes) {
   const Ruleset rs = output_chain(
-      rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":0}},)" +
-                      k_tcp443 + R"(,{"drop":null}])") +
+      rule("out", R"([{"match":{"op":"==","left":{"meta":{"key":"skuid"}},"right":0}},)" + kTcp443 +
+                      R"(,{"drop":null}])") +
       rule("out", R"([{"accept":null}])"));
   const Verdict v = to(rs, "192.0.2.1", 80);
   EXPECT_EQ(v.kind, VerdictKind::accept);

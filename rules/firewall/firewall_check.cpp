@@ -17,11 +17,11 @@ namespace {
 
 // A destination like "host:1-65535" would mean 65535 evaluations per address range; no gateway
 // endpoint lists more than a handful of ports.
-constexpr std::size_t k_max_ports_per_destination = 1024;
+constexpr std::size_t kMaxPortsPerDestination = 1024;
 // Lists in facts and messages stay readable; the JSON output of the CLI has them all.
-constexpr std::size_t k_max_listed_ranges = 16;
+constexpr std::size_t kMaxListedRanges = 16;
 // Distinct ways a partly blocked destination is blocked, named in its message.
-constexpr std::size_t k_max_listed_ways = 3;
+constexpr std::size_t kMaxListedWays = 3;
 
 std::string bare_host(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -36,11 +36,11 @@ bool same_verdict(const Verdict& a, const Verdict& b) {
 
 std::vector<std::string> listed(const std::vector<IpRange>& ranges) {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < ranges.size() && i < k_max_listed_ranges; ++i) {
+  for (std::size_t i = 0; i < ranges.size() && i < kMaxListedRanges; ++i) {
     out.push_back(ranges[i].to_string());
   }
-  if (ranges.size() > k_max_listed_ranges) {
-    out.push_back(fmt::format("... and {} more", ranges.size() - k_max_listed_ranges));
+  if (ranges.size() > kMaxListedRanges) {
+    out.push_back(fmt::format("... and {} more", ranges.size() - kMaxListedRanges));
   }
   return out;
 }
@@ -242,7 +242,7 @@ std::vector<core::ProbeResult> firewall_results(const std::vector<DestinationVer
               const std::string how_text = rv.verdict.describe();
               if (std::find(seen.begin(), seen.end(), how_text) != seen.end()) continue;
               seen.push_back(how_text);
-              if (ways.size() < k_max_listed_ways) {
+              if (ways.size() < kMaxListedWays) {
                 ways.push_back(fmt::format("{} (e.g. {})", how_text, rv.range.to_string()));
               }
             }
@@ -338,8 +338,8 @@ core::Result<FirewallDestination> parse_destination(std::string_view text) {
     }
     for (unsigned p = *first; p <= last; ++p) {
       destination.ports.push_back(static_cast<std::uint16_t>(p));
-      if (destination.ports.size() > k_max_ports_per_destination) {
-        return bad(fmt::format("more than {} ports", k_max_ports_per_destination));
+      if (destination.ports.size() > kMaxPortsPerDestination) {
+        return bad(fmt::format("more than {} ports", kMaxPortsPerDestination));
       }
     }
     if (comma == std::string_view::npos) break;

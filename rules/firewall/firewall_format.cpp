@@ -10,7 +10,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 // Text output stays readable; JSON has every uncovered prefix.
-constexpr std::size_t k_max_text_prefixes = 20;
+constexpr std::size_t kMaxTextPrefixes = 20;
 
 std::string path_text(const FirewallCheckOptions& o) {
   const std::string oif = o.oif.empty() ? "unknown" : o.oif;
@@ -185,12 +185,12 @@ std::string format_allowlist_text(const AllowlistReport& report) {
     ++gaps;
     out += fmt::format("  GAPS     {:<28} {} uncovered block{} (of {} prefixes):\n", c.tag.name,
                        c.uncovered.size(), c.uncovered.size() == 1 ? "" : "s", c.prefixes);
-    for (std::size_t i = 0; i < c.uncovered.size() && i < k_max_text_prefixes; ++i) {
+    for (std::size_t i = 0; i < c.uncovered.size() && i < kMaxTextPrefixes; ++i) {
       out += fmt::format("             {}\n", c.uncovered[i]);
     }
-    if (c.uncovered.size() > k_max_text_prefixes) {
+    if (c.uncovered.size() > kMaxTextPrefixes) {
       out += fmt::format("             ... and {} more (--format json lists all)\n",
-                         c.uncovered.size() - k_max_text_prefixes);
+                         c.uncovered.size() - kMaxTextPrefixes);
     }
     out += fmt::format("           why the gateway needs it: {} ({})\n", c.tag.why, c.tag.source);
   }

@@ -34,17 +34,16 @@ using gwprobe::testing::ProcessOptions;
 using gwprobe::testing::ProcessResult;
 using gwprobe::testing::run_process;
 
-constexpr const char* k_client = "bgpfwc";
-constexpr const char* k_router = "bgpfwr";
-constexpr const char* k_server = "bgpfws";
+constexpr const char* kClient = "bgpfwc";
+constexpr const char* kRouter = "bgpfwr";
+constexpr const char* kServer = "bgpfws";
 // How long a connect may stay unanswered before it counts as dropped (TCP_FILTERED). Linux
 // retransmits the SYN after 1 s; an answer (SYN-ACK, RST, ICMP) inside the lab takes < 10 ms.
-constexpr int k_unanswered_ms = 1500;
+constexpr int kUnansweredMs = 1500;
 // Commands of the lab setup are local and quick; this bounds a hung one.
-constexpr std::chrono::milliseconds k_command_limit{20'000};
+constexpr std::chrono::milliseconds kCommandLimit{20'000};
 
-const std::vector<std::uint16_t> k_ports = {443,  1433, 5671, 5672, 80,
-                                            9350, 9351, 9352, 9353, 9354};
+const std::vector<std::uint16_t> kPorts = {443, 1433, 5671, 5672, 80, 9350, 9351, 9352, 9353, 9354};
 
 struct Target {
   std::string address;
@@ -57,7 +56,7 @@ std::string source_path(const std::string& relative) {
 
 ProcessResult command(const std::vector<std::string>& argv, const std::string& input = {}) {
   ProcessOptions options;
-  options.timeout = k_command_limit;
+  options.timeout = kCommandLimit;
   options.stdin_data = input;
   return run_process(argv, options);
 }
@@ -86,7 +85,7 @@ ProcessResult output_of(const char* ns, std::vector<std::string> argv) {
 }
 
 void teardown_lab() {
-  for (const char* ns : {k_client, k_router, k_server}) {
+  for (const char* ns : {kClient, kRouter, kServer}) {
     command({"/usr/sbin/ip", "netns", "del", ns});
   }
 }
@@ -94,33 +93,33 @@ void teardown_lab() {
 std::string setup_lab() {
   teardown_lab();  // idempotent: leftovers of an interrupted run go first
   std::vector<std::vector<std::string>> steps = {
-      {"/usr/sbin/ip", "netns", "add", k_client},
-      {"/usr/sbin/ip", "netns", "add", k_router},
-      {"/usr/sbin/ip", "netns", "add", k_server},
-      {"/usr/sbin/ip", "link", "add", "bgpfwc0", "netns", k_client, "type", "veth", "peer", "name",
-       "bgpfwr0", "netns", k_router},
-      {"/usr/sbin/ip", "link", "add", "bgpfwr1", "netns", k_router, "type", "veth", "peer", "name",
-       "bgpfws0", "netns", k_server},
-      {"/usr/sbin/ip", "-n", k_client, "addr", "add", "10.240.1.2/24", "dev", "bgpfwc0"},
-      {"/usr/sbin/ip", "-n", k_router, "addr", "add", "10.240.1.1/24", "dev", "bgpfwr0"},
-      {"/usr/sbin/ip", "-n", k_router, "addr", "add", "10.240.2.1/24", "dev", "bgpfwr1"},
-      {"/usr/sbin/ip", "-n", k_server, "addr", "add", "10.240.2.2/24", "dev", "bgpfws0"},
-      {"/usr/sbin/ip", "-n", k_server, "addr", "add", "10.240.2.3/24", "dev", "bgpfws0"},
-      {"/usr/sbin/ip", "-n", k_server, "addr", "add", "10.240.2.99/24", "dev", "bgpfws0"},
+      {"/usr/sbin/ip", "netns", "add", kClient},
+      {"/usr/sbin/ip", "netns", "add", kRouter},
+      {"/usr/sbin/ip", "netns", "add", kServer},
+      {"/usr/sbin/ip", "link", "add", "bgpfwc0", "netns", kClient, "type", "veth", "peer", "name",
+       "bgpfwr0", "netns", kRouter},
+      {"/usr/sbin/ip", "link", "add", "bgpfwr1", "netns", kRouter, "type", "veth", "peer", "name",
+       "bgpfws0", "netns", kServer},
+      {"/usr/sbin/ip", "-n", kClient, "addr", "add", "10.240.1.2/24", "dev", "bgpfwc0"},
+      {"/usr/sbin/ip", "-n", kRouter, "addr", "add", "10.240.1.1/24", "dev", "bgpfwr0"},
+      {"/usr/sbin/ip", "-n", kRouter, "addr", "add", "10.240.2.1/24", "dev", "bgpfwr1"},
+      {"/usr/sbin/ip", "-n", kServer, "addr", "add", "10.240.2.2/24", "dev", "bgpfws0"},
+      {"/usr/sbin/ip", "-n", kServer, "addr", "add", "10.240.2.3/24", "dev", "bgpfws0"},
+      {"/usr/sbin/ip", "-n", kServer, "addr", "add", "10.240.2.99/24", "dev", "bgpfws0"},
   };
-  for (const char* ns : {k_client, k_router, k_server}) {
+  for (const char* ns : {kClient, kRouter, kServer}) {
     steps.push_back({"/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up"});
   }
-  steps.push_back({"/usr/sbin/ip", "-n", k_client, "link", "set", "bgpfwc0", "up"});
-  steps.push_back({"/usr/sbin/ip", "-n", k_router, "link", "set", "bgpfwr0", "up"});
-  steps.push_back({"/usr/sbin/ip", "-n", k_router, "link", "set", "bgpfwr1", "up"});
-  steps.push_back({"/usr/sbin/ip", "-n", k_server, "link", "set", "bgpfws0", "up"});
-  steps.push_back({"/usr/sbin/ip", "-n", k_client, "route", "add", "default", "via", "10.240.1.1"});
-  steps.push_back({"/usr/sbin/ip", "-n", k_server, "route", "add", "default", "via", "10.240.2.1"});
+  steps.push_back({"/usr/sbin/ip", "-n", kClient, "link", "set", "bgpfwc0", "up"});
+  steps.push_back({"/usr/sbin/ip", "-n", kRouter, "link", "set", "bgpfwr0", "up"});
+  steps.push_back({"/usr/sbin/ip", "-n", kRouter, "link", "set", "bgpfwr1", "up"});
+  steps.push_back({"/usr/sbin/ip", "-n", kServer, "link", "set", "bgpfws0", "up"});
+  steps.push_back({"/usr/sbin/ip", "-n", kClient, "route", "add", "default", "via", "10.240.1.1"});
+  steps.push_back({"/usr/sbin/ip", "-n", kServer, "route", "add", "default", "via", "10.240.2.1"});
   for (const auto& step : steps) {
     if (auto error = must(step); !error.empty()) return error;
   }
-  return in_ns(k_router, {"/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1"});
+  return in_ns(kRouter, {"/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1"});
 }
 
 // A socket created inside a namespace: setns() on a helper thread affects that thread only, and
@@ -157,7 +156,7 @@ std::map<std::string, std::string> observe(const std::vector<Target>& targets) {
   std::map<std::string, std::string> seen;
   for (const auto& t : targets) {
     const std::string key = t.address + ":" + std::to_string(t.port);
-    auto fd = socket_in(k_client);
+    auto fd = socket_in(kClient);
     if (!fd) {
       seen[key] = "socket failed";
       sockets.emplace_back();
@@ -170,8 +169,7 @@ std::map<std::string, std::string> observe(const std::vector<Target>& targets) {
     polls.push_back({fd.get(), POLLOUT, 0});
     sockets.push_back(std::move(fd));
   }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_unanswered_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kUnansweredMs);
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -209,7 +207,7 @@ std::map<std::string, std::string> observe(const std::vector<Target>& targets) {
 
 std::vector<Target> all_targets() {
   std::vector<Target> targets;
-  for (const auto port : k_ports) targets.push_back({"10.240.2.2", port});
+  for (const auto port : kPorts) targets.push_back({"10.240.2.2", port});
   targets.push_back({"10.240.2.3", 1433});
   targets.push_back({"10.240.2.3", 443});
   targets.push_back({"10.240.2.99", 443});
@@ -232,14 +230,14 @@ class FirewallLab : public ::testing::Test {
       std::fprintf(stderr, "\n*** SKIPPING the firewall lab: %s ***\n\n", skip_reason_.c_str());
       return;
     }
-    for (const auto port : k_ports) {
-      auto fd = socket_in(k_server);
+    for (const auto port : kPorts) {
+      auto fd = socket_in(kServer);
       const int one = 1;
       ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       const auto sa = ipv4("0.0.0.0", port);
       if (!fd || ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
           ::listen(fd.get(), 64) != 0) {
-        skip_reason_ = "cannot listen on port " + std::to_string(port) + " in " + k_server;
+        skip_reason_ = "cannot listen on port " + std::to_string(port) + " in " + kServer;
       }
       listeners_.push_back(std::move(fd));
     }
@@ -252,8 +250,8 @@ class FirewallLab : public ::testing::Test {
 
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_EQ(in_ns(k_router, {"/usr/sbin/nft", "flush", "ruleset"}), "");
-    ASSERT_EQ(in_ns(k_client, {"/usr/sbin/nft", "flush", "ruleset"}), "");
+    ASSERT_EQ(in_ns(kRouter, {"/usr/sbin/nft", "flush", "ruleset"}), "");
+    ASSERT_EQ(in_ns(kClient, {"/usr/sbin/nft", "flush", "ruleset"}), "");
   }
 
   // Static verdicts for every target, from a ruleset exported by the live kernel.
@@ -296,12 +294,12 @@ class FirewallLab : public ::testing::Test {
 };
 
 TEST_F(FirewallLab, NftForwardChainVerdictsMatchRealConnections) {
-  ASSERT_EQ(in_ns(k_router, {"/usr/sbin/nft", "-f",
-                             source_path("rules/firewall/testdata/router-forward.nft")}),
+  ASSERT_EQ(in_ns(kRouter, {"/usr/sbin/nft", "-f",
+                            source_path("rules/firewall/testdata/router-forward.nft")}),
             "");
   const auto targets = all_targets();
   const auto predicted =
-      evaluate(export_nft(k_router), Path::forward, "bgpfwr0", "bgpfwr1", targets);
+      evaluate(export_nft(kRouter), Path::forward, "bgpfwr0", "bgpfwr1", targets);
   const auto observed = observe(targets);
   expect_same(predicted, observed);
   // The ruleset covers every outcome: accepted, dropped, refused and unreachable.
@@ -314,8 +312,8 @@ TEST_F(FirewallLab, NftForwardChainVerdictsMatchRealConnections) {
 TEST_F(FirewallLab, IptablesForwardChainVerdictsMatchRealConnections) {
   auto rules = bgp::read_source_text(source_path("rules/firewall/testdata/router-forward.rules"));
   ASSERT_TRUE(rules);
-  ASSERT_EQ(in_ns(k_router, {"/usr/sbin/iptables-restore"}, rules->text), "");
-  const auto saved = output_of(k_router, {"/usr/sbin/iptables-save"});
+  ASSERT_EQ(in_ns(kRouter, {"/usr/sbin/iptables-restore"}, rules->text), "");
+  const auto saved = output_of(kRouter, {"/usr/sbin/iptables-save"});
   ASSERT_EQ(saved.exit_code, 0) << saved.err;
   auto ruleset = load_ruleset(bgp::SourceText{"bgpfwr iptables-save", saved.out});
   ASSERT_TRUE(ruleset) << ruleset.error().message;
@@ -330,10 +328,10 @@ TEST_F(FirewallLab, IptablesForwardChainVerdictsMatchRealConnections) {
 
 TEST_F(FirewallLab, TheGatewayHostsOwnOutputAndInputChainsMatchRealConnections) {
   ASSERT_EQ(
-      in_ns(k_client, {"/usr/sbin/nft", "-f", source_path("rules/firewall/lab/client-output.nft")}),
+      in_ns(kClient, {"/usr/sbin/nft", "-f", source_path("rules/firewall/lab/client-output.nft")}),
       "");
   const auto targets = all_targets();
-  const auto predicted = evaluate(export_nft(k_client), Path::output, "", "bgpfwc0", targets);
+  const auto predicted = evaluate(export_nft(kClient), Path::output, "", "bgpfwc0", targets);
   const auto observed = observe(targets);
   expect_same(predicted, observed);
   EXPECT_EQ(observed.at("10.240.2.2:5671"), "TCP_REFUSED");
@@ -341,11 +339,11 @@ TEST_F(FirewallLab, TheGatewayHostsOwnOutputAndInputChainsMatchRealConnections) 
 }
 
 TEST_F(FirewallLab, RepliesDroppedOnInputAreTimeoutsAndPredictedAsSuch) {
-  ASSERT_EQ(in_ns(k_client, {"/usr/sbin/nft", "-f",
-                             source_path("rules/firewall/lab/client-output-no-established.nft")}),
+  ASSERT_EQ(in_ns(kClient, {"/usr/sbin/nft", "-f",
+                            source_path("rules/firewall/lab/client-output-no-established.nft")}),
             "");
   const std::vector<Target> targets = {{"10.240.2.2", 443}, {"10.240.2.2", 5671}};
-  const auto predicted = evaluate(export_nft(k_client), Path::output, "", "bgpfwc0", targets);
+  const auto predicted = evaluate(export_nft(kClient), Path::output, "", "bgpfwc0", targets);
   EXPECT_TRUE(predicted.at("10.240.2.2:443").on_reply_path)
       << predicted.at("10.240.2.2:443").describe();
   const auto observed = observe(targets);
