@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "probes/dns/dns_probe.hpp"
+#include "probes/e2e/e2e_probe.hpp"
 #include "probes/idle/idle_probe.hpp"
 #include "probes/proxy/proxy_probe.hpp"
 #include "probes/tcp/tcp_probe.hpp"
@@ -49,6 +50,7 @@ core::ProbeResult run_probe(const ProbeSpec& spec, const ProbeContext& context) 
             [&](const idle::IdleOptions& o) {
               return idle::run_idle_probe(spec.target, o, context);
             },
+            [&](const e2e::E2eOptions& o) { return e2e::run_e2e_probe(spec.target, o, context); },
         },
         spec.options);
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include "core/probe_result.hpp"
 #include "core/target.hpp"
 #include "probes/dns/dns_options.hpp"
+#include "probes/e2e/e2e_options.hpp"
 #include "probes/idle/idle_options.hpp"
 #include "probes/proxy/proxy_options.hpp"
 #include "probes/tcp/tcp_options.hpp"
@@ -36,7 +37,7 @@ struct ProbeContext {
 /// in run_probe's dispatch.
 using ProbeOptions =
     std::variant<dns::DnsOptions, tcp::TcpOptions, tls::TlsOptions, proxy::ProxyOptions,
-                 websocket::WebSocketOptions, idle::IdleOptions>;
+                 websocket::WebSocketOptions, idle::IdleOptions, e2e::E2eOptions>;
 
 /// One entry of a plan: what to probe, how, and how it is labelled in reports.
 struct ProbeSpec {
