@@ -63,14 +63,15 @@ std::string describe_end(const ConnectionEvent& e) {
 /// A rejected upgrade answered by the relay (not a proxy) says which relay failure it was.
 void rejudge_rejected_upgrade(core::ProbeResult& result, const std::string& url,
                               const ProbeContext& context) {
-  if (result.diagnosis == Diagnosis::ws_upgrade_denied && result.fact(websocket::fact::http_status) ==
-                                                              nullptr) {
+  if (result.diagnosis == Diagnosis::ws_upgrade_denied &&
+      result.fact(websocket::fact::http_status) == nullptr) {
     // No HTTP answer at all. The relay holds a sender until a gateway accepts it, so a deadline
     // spent waiting for the upgrade is a gateway that never accepted.
     if (context.deadline.expired() && !context.cancel.cancelled()) {
       finish(result, Diagnosis::relay_no_listener,
-             url + ": the relay held the connection and no gateway accepted it before the "
-                   "deadline");
+             url +
+                 ": the relay held the connection and no gateway accepted it before the "
+                 "deadline");
     }
     return;
   }

@@ -18,10 +18,10 @@ namespace gwprobe::probes::e2e {
 namespace fact {
 inline constexpr std::string_view relay_url = "e2e_relay_url";  ///< without sb-hc-id
 inline constexpr std::string_view datasource = "e2e_datasource";
-inline constexpr std::string_view rows = "e2e_rows";        ///< rows received
-inline constexpr std::string_view sha256 = "e2e_sha256";    ///< of the rows received
-inline constexpr std::string_view columns = "e2e_columns";  ///< the column names
-inline constexpr std::string_view bytes = "e2e_bytes";      ///< answer bytes received
+inline constexpr std::string_view rows = "e2e_rows";                    ///< rows received
+inline constexpr std::string_view sha256 = "e2e_sha256";                ///< of the rows received
+inline constexpr std::string_view columns = "e2e_columns";              ///< the column names
+inline constexpr std::string_view bytes = "e2e_bytes";                  ///< answer bytes received
 inline constexpr std::string_view gateway_error = "e2e_gateway_error";  ///< "stage: message"
 }  // namespace fact
 

@@ -21,15 +21,15 @@ std::string rows_text(std::uint64_t n) {
 }  // namespace
 
 std::optional<QueryVerdict> judge_relay_status(int status, std::string_view reason) {
-  const std::string answer =
-      "the relay answered " + std::to_string(status) +
-      (reason.empty() ? std::string() : " " + std::string(reason));
+  const std::string answer = "the relay answered " + std::to_string(status) +
+                             (reason.empty() ? std::string() : " " + std::string(reason));
   switch (status) {
     case 401:
     case 403:
       return QueryVerdict{Diagnosis::relay_auth_failed,
-                          answer + ": the Send token was refused (wrong rule, key, path or "
-                                   "expired)"};
+                          answer +
+                              ": the Send token was refused (wrong rule, key, path or "
+                              "expired)"};
     case 404:
       return QueryVerdict{Diagnosis::relay_no_listener,
                           answer + ": no gateway is listening on this path"};
@@ -38,8 +38,9 @@ std::optional<QueryVerdict> judge_relay_status(int status, std::string_view reas
                           answer + ": the gateway's listener went away before the rendezvous"};
     case 503:
       return QueryVerdict{Diagnosis::relay_no_listener,
-                          answer + ": the gateways on this path are busy or the relay is "
-                                   "shutting down"};
+                          answer +
+                              ": the gateways on this path are busy or the relay is "
+                              "shutting down"};
     case 504:
       return QueryVerdict{Diagnosis::relay_no_listener,
                           answer + ": no gateway accepted the connection in time"};
@@ -56,9 +57,8 @@ QueryVerdict judge_early_end(int close_code, std::string_view how, bool columns_
   }
   std::string when = columns_seen ? "after " + rows_text(rows_received) + " and before the trailer"
                                   : "before any answer to the query";
-  return {Diagnosis::e2e_result_corrupt,
-          "the connection was " + std::string(how) + " " + when +
-              " (the relay or the gateway went away mid-answer)"};
+  return {Diagnosis::e2e_result_corrupt, "the connection was " + std::string(how) + " " + when +
+                                             " (the relay or the gateway went away mid-answer)"};
 }
 
 AnswerReader::AnswerReader(std::string request_id, std::size_t keep_rows)
@@ -77,15 +77,15 @@ AnswerReader::State AnswerReader::feed(std::string_view text) {
   auto parsed = protocol::parse_query_message(text);
   if (!parsed) {
     fail(Diagnosis::e2e_result_corrupt,
-         "after " + rows_text(rows_received()) + ", a message that is not a query answer: " +
-             parsed.error().message);
+         "after " + rows_text(rows_received()) +
+             ", a message that is not a query answer: " + parsed.error().message);
     return state_;
   }
   const auto wrong_id = [&](const std::string& id) {
     if (id == id_) return false;
-    fail(Diagnosis::e2e_result_corrupt,
-         "an answer for request \"" + id + "\" arrived on the connection of request \"" + id_ +
-             "\"");
+    fail(Diagnosis::e2e_result_corrupt, "an answer for request \"" + id +
+                                            "\" arrived on the connection of request \"" + id_ +
+                                            "\"");
     return true;
   };
   std::visit(
@@ -109,10 +109,10 @@ AnswerReader::State AnswerReader::feed(std::string_view text) {
           }
           for (const auto& row : m.rows) {
             if (row.size() != columns_.size()) {
-              fail(Diagnosis::e2e_result_corrupt,
-                   "row " + std::to_string(rows_received() + 1) + " has " +
-                       std::to_string(row.size()) + " values for " +
-                       std::to_string(columns_.size()) + " columns");
+              fail(Diagnosis::e2e_result_corrupt, "row " + std::to_string(rows_received() + 1) +
+                                                      " has " + std::to_string(row.size()) +
+                                                      " values for " +
+                                                      std::to_string(columns_.size()) + " columns");
               return;
             }
             digest_.add(row);
@@ -125,16 +125,15 @@ AnswerReader::State AnswerReader::feed(std::string_view text) {
             return;
           }
           if (m.rows != rows_received()) {
-            fail(Diagnosis::e2e_result_corrupt,
-                 "the trailer says " + rows_text(m.rows) + " but " + rows_text(rows_received()) +
-                     " arrived");
+            fail(Diagnosis::e2e_result_corrupt, "the trailer says " + rows_text(m.rows) + " but " +
+                                                    rows_text(rows_received()) + " arrived");
             return;
           }
           const std::string digest = sha256();
           if (m.sha256 != digest) {
-            fail(Diagnosis::e2e_result_corrupt,
-                 rows_text(m.rows) + " arrived but their SHA-256 " + digest +
-                     " differs from the trailer's " + m.sha256);
+            fail(Diagnosis::e2e_result_corrupt, rows_text(m.rows) + " arrived but their SHA-256 " +
+                                                    digest + " differs from the trailer's " +
+                                                    m.sha256);
             return;
           }
           state_ = State::verified;
@@ -142,9 +141,9 @@ AnswerReader::State AnswerReader::feed(std::string_view text) {
         } else if constexpr (std::is_same_v<T, protocol::QueryError>) {
           if (wrong_id(m.id)) return;
           error_ = m;
-          fail(Diagnosis::e2e_query_failed,
-               "the gateway reports a " + std::string(protocol::to_string(m.stage)) +
-                   " failure: " + m.message);
+          fail(Diagnosis::e2e_query_failed, "the gateway reports a " +
+                                                std::string(protocol::to_string(m.stage)) +
+                                                " failure: " + m.message);
         }
       },
       *parsed);

@@ -70,9 +70,10 @@ class WebSocketGroup {
   void watch(std::size_t id);
   /// Sends a ping (the answer arrives as a pong event; watch() must be on).
   void ping(std::size_t id, const std::string& payload);
-  /// Sends a text message.
+  /// Sends a text message; messages sent while one is being written queue behind it (in order,
+  /// up to a limit: a peer that lets more pile up is disconnected).
   void send_text(std::size_t id, const std::string& text);
-  /// Sends a close frame (best effort) and stops watching.
+  /// Sends a close frame (best effort, after any queued messages) and stops watching.
   void close(std::size_t id);
   bool is_open(std::size_t id) const;
 
