@@ -94,6 +94,22 @@ struct RelaySettings {
   std::string sas_key_name;
   std::string sas_key_file;  ///< the key itself is never in the profile
   std::string query;         ///< e2e query sent through the relay
+  /// The rule the e2e check and `gwprobe query` send with (Send rights); empty = sas_key_*.
+  std::string send_key_name;
+  std::string send_key_file;
+  std::string datasource;  ///< the gateway's data source for the e2e query; empty = its default
+  /// Optional: the gateway's public key (gateway.pub) and a file holding the data-source password
+  /// to seal to it; the query then carries the password, never in clear. Both or neither.
+  std::string gateway_public_key;
+  std::string credentials_file;
+
+  /// The Send rule's name and key file (send_key_* when set, else sas_key_*).
+  const std::string& send_rule() const {
+    return send_key_name.empty() ? sas_key_name : send_key_name;
+  }
+  const std::string& send_rule_key_file() const {
+    return send_key_file.empty() ? sas_key_file : send_key_file;
+  }
 };
 
 struct BgpSettings {

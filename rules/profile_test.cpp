@@ -391,5 +391,35 @@ INSTANTIATE_TEST_SUITE_P(
                     "profile 'p' has the host or name '*.servicebus.usgovcloudapi.net'; its "
                     "wildcard hosts are: *.servicebus.windows.net"}));
 
+TEST(ParseProfile, ReadsTheRelaySendRuleDataSourceAndSealedCredentialKeys) {
+  auto p = parse_profile(R"(name = "e2e"
+[relay]
+url = "wss://relay.test/$hc/db"
+sas_key_name = "gateway"
+sas_key_file = "keys/gateway.key"
+send_key_name = "client"
+send_key_file = "keys/client.key"
+datasource = "sales"
+gateway_public_key = "keys/gateway.pub"
+credentials_file = "keys/db-password"
+query = "SELECT 1"
+)",
+                         "dir/e2e.toml");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->relay.send_rule(), "client");
+  EXPECT_EQ(p->relay.send_rule_key_file(), "dir/keys/client.key");
+  EXPECT_EQ(p->relay.datasource, "sales");
+  EXPECT_EQ(p->relay.gateway_public_key, "dir/keys/gateway.pub");
+  EXPECT_EQ(p->relay.credentials_file, "dir/keys/db-password");
+}
+
+TEST(ParseProfile, TheSendRuleDefaultsToTheSasKey) {
+  auto p = parse_profile(
+      "name = \"d\"\n[relay]\nsas_key_name = \"both\"\nsas_key_file = \"k.key\"\n", "d.toml");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->relay.send_rule(), "both");
+  EXPECT_EQ(p->relay.send_rule_key_file(), "k.key");
+}
+
 }  // namespace
 }  // namespace gwprobe::rules

@@ -31,7 +31,9 @@ constexpr std::array kTlsKeys = {"min_version"sv, "ca_file"sv, "spki_pins"sv,
 constexpr std::array kRootKeys = {"name"sv, "sha1"sv, "sha256"sv, "source"sv};
 constexpr std::array kProxyKeys = {"url"sv, "auth"sv, "credentials_file"sv};
 constexpr std::array kIdleKeys = {"required"sv, "run"sv};
-constexpr std::array kRelayKeys = {"url"sv, "sas_key_name"sv, "sas_key_file"sv, "query"sv};
+constexpr std::array kRelayKeys = {"url"sv,        "sas_key_name"sv,       "sas_key_file"sv,
+                                   "query"sv,      "send_key_name"sv,      "send_key_file"sv,
+                                   "datasource"sv, "gateway_public_key"sv, "credentials_file"sv};
 constexpr std::array kBgpKeys = {"geography"sv, "route_filter"sv, "routes"sv};
 constexpr std::array kEndpointKeys = {
     "name"sv,        "host"sv, "probe_host"sv, "probe_host_is_example"sv, "ports"sv, "purpose"sv,
@@ -585,7 +587,27 @@ class ProfileReader {
     return read_url(*relay, "url", "relay.url", kRelaySchemes, {}, profile.relay.url) &&
            read_string(*relay, "sas_key_name", "relay.sas_key_name", profile.relay.sas_key_name) &&
            read_path(*relay, "sas_key_file", "relay.sas_key_file", profile.relay.sas_key_file) &&
-           read_string(*relay, "query", "relay.query", profile.relay.query);
+           read_string(*relay, "query", "relay.query", profile.relay.query) &&
+           read_string(*relay, "send_key_name", "relay.send_key_name",
+                       profile.relay.send_key_name) &&
+           read_path(*relay, "send_key_file", "relay.send_key_file", profile.relay.send_key_file) &&
+           read_string(*relay, "datasource", "relay.datasource", profile.relay.datasource) &&
+           read_path(*relay, "gateway_public_key", "relay.gateway_public_key",
+                     profile.relay.gateway_public_key) &&
+           read_path(*relay, "credentials_file", "relay.credentials_file",
+                     profile.relay.credentials_file) &&
+           sealed_credentials_complete(*relay, profile.relay);
+  }
+
+  /// Sealed credentials need both the gateway's public key and the password to seal.
+  bool sealed_credentials_complete(const toml::table& relay, const RelaySettings& settings) {
+    if (settings.gateway_public_key.empty() == settings.credentials_file.empty()) return true;
+    const bool has_key = !settings.gateway_public_key.empty();
+    return fail_at(*relay.get(has_key ? "gateway_public_key" : "credentials_file"),
+                   has_key ? "'relay.gateway_public_key': needs 'relay.credentials_file' (the "
+                             "password to seal to it)"
+                           : "'relay.credentials_file': needs 'relay.gateway_public_key' (the "
+                             "gateway key the password is sealed to)");
   }
 
   bool read_bgp(const toml::table& root, Profile& profile) {

@@ -196,6 +196,8 @@ TEST(LocalProfile, PointsAtTheBundledRelayOnLoopback) {
   EXPECT_EQ(profile->relay.sas_key_name, "gateway");
   EXPECT_EQ(profile->relay.sas_key_file, "/tmp/gwprobe-local/gateway.key");
   EXPECT_EQ(profile->relay.query, "SELECT * FROM sample");
+  EXPECT_EQ(profile->relay.send_rule(), "client");
+  EXPECT_EQ(profile->relay.send_rule_key_file(), "/tmp/gwprobe-local/client.key");
   EXPECT_EQ(profile->idle.required, std::chrono::seconds(300));
   EXPECT_FALSE(profile->idle.run);
 }
@@ -207,6 +209,7 @@ TEST(LocalProfile, FollowsGwprobeLocalDirForItsFiles) {
   ASSERT_TRUE(profile);
   EXPECT_EQ(profile->tls.ca_file, "/srv/demo/ca.pem");
   EXPECT_EQ(profile->relay.sas_key_file, "/srv/demo/gateway.key");
+  EXPECT_EQ(profile->relay.send_key_file, "/srv/demo/client.key");
 }
 
 }  // namespace
