@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/target.hpp"
+#include "gateway/client/query_client.hpp"
 #include "probes/idle/idle_options.hpp"
 
 namespace gwprobe::cli {
@@ -31,6 +32,13 @@ class PlanAssembler {
   }
 
   std::vector<probes::ProbeSpec> take() { return std::move(plan_); }
+
+  /// The index of the check with this id, if planned.
+  std::optional<std::size_t> find(const std::string& id) const {
+    const auto found = index_.find(id);
+    if (found == index_.end()) return std::nullopt;
+    return found->second;
+  }
 
  private:
   const PlanSettings& settings_;
@@ -108,8 +116,8 @@ probes::tls::TlsOptions tls_options_from(const rules::TlsSettings& settings) {
 
 const std::vector<std::string>& plannable_kinds() {
   // "bgp" is not a probe: check_run evaluates the profile's route filter when it is selected.
-  static const std::vector<std::string> kinds = {"dns",       "tcp",  "proxy", "tls",
-                                                 "websocket", "idle", "bgp"};
+  static const std::vector<std::string> kinds = {"dns",       "tcp", "proxy", "tls",
+                                                 "websocket", "e2e", "idle",  "bgp"};
   return kinds;
 }
 
@@ -240,6 +248,46 @@ core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& pr
         idle_planned = true;
       }
     }
+  }
+
+  // The end-to-end query through the relay, after the gateway's own path to it (the WebSocket
+  // check of the relay's host and port, else its TLS or transport check) when that is planned.
+  if (!profile.relay.url.empty() && !profile.relay.query.empty() && plan.wants("e2e")) {
+    gateway::client::QueryOptions query;
+    query.relay_url = profile.relay.url;
+    query.tls = tls_options_from(profile.tls);
+    query.datasource = profile.relay.datasource;
+    query.sql = profile.relay.query;
+    query.sealed_credentials = settings.sealed_credentials;
+    query.token_for = settings.relay_send_token_for;
+    if (auto url = core::parse_url(profile.relay.url)) {
+      query.proxy = probes::proxy::proxy_for(settings.proxy, {url->host, url->port}).proxy;
+    }
+    auto prepared = gateway::client::prepare_query(query);
+    if (!prepared) {
+      return core::fail(core::FailureKind::invalid_input,
+                        "[relay] of profile " + profile.name + ": " + prepared.error().message);
+    }
+    rules::Endpoint relay;
+    relay.name = "Relay";
+    for (const auto& endpoint : profile.endpoints) {
+      const std::string host = endpoint.probe_host.empty() ? endpoint.host : endpoint.probe_host;
+      for (const auto port : endpoint.ports) {
+        if (core::Target{host, port}.to_string() == prepared->target.to_string()) {
+          relay.name = endpoint.name;
+        }
+      }
+    }
+    probes::ProbeSpec e2e = spec("e2e", prepared->target, relay, true);
+    e2e.options = prepared->options;
+    const std::string at = prepared->target.to_string();
+    for (const auto* kind : {"websocket:", "tls:", "proxy:", "tcp:"}) {
+      if (auto index = plan.find(kind + at)) {
+        e2e.depends_on = {*index};
+        break;
+      }
+    }
+    plan.add(std::move(e2e));
   }
 
   if (idle_wanted && !idle_planned) {

@@ -42,6 +42,10 @@ struct PlanSettings {
   std::function<void(const std::string& check_id, const probes::idle::IdleProgress&)> idle_progress;
   /// Relay tokens for the WebSocket and idle checks, per wss:// URL; empty = send none.
   std::function<probes::websocket::TokenSource(const std::string& url)> relay_token_for;
+  /// The e2e check's token (the [relay] Send rule), per sender URL; empty = send none.
+  std::function<probes::websocket::TokenSource(const std::string& url)> relay_send_token_for;
+  /// The data-source password sealed to the gateway's key ([relay] credentials_file), if any.
+  std::optional<std::string> sealed_credentials;
 };
 
 /// TLS probe options from a profile's [tls] settings: expected roots by fingerprint (with the
@@ -59,8 +63,9 @@ const std::vector<std::string>& plannable_kinds();
 /// WebSocket upgrade through the tunnel (ws:// as a forward request through an http:// proxy);
 /// no local DNS check for such hosts (the proxy resolves them). The idle check, when asked for
 /// (with_idle or [idle] run), follows the WebSocket check of the same target ([relay] url when
-/// no endpoint has websocket = true). Checks shared by several endpoints are planned once and
-/// required if any endpoint requires them.
+/// no endpoint has websocket = true). With a [relay] url and query, an "e2e:HOST:PORT" check sends
+/// the query through the relay (after that target's WebSocket, TLS or transport check). Checks
+/// shared by several endpoints are planned once and required if any endpoint requires them.
 /// With `only_ids`, the plan keeps those checks and their dependencies, in plan order.
 core::Result<std::vector<probes::ProbeSpec>> build_plan(const rules::Profile& profile,
                                                         const PlanSettings& settings);

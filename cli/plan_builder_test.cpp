@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include "probes/e2e/e2e_options.hpp"
+
 namespace gwprobe::cli {
 namespace {
 
@@ -215,6 +217,54 @@ TEST(PlanBuilder, OnlyAcceptsTheNewKinds) {
   const auto plan = plan_of(relay_profile(), settings);
   EXPECT_THAT(ids(plan), ElementsAre("websocket:relay.example:443"));
   EXPECT_TRUE(plan[0].depends_on.empty());
+}
+
+TEST(PlanBuilder, WithARelayQueryTheE2eCheckFollowsTheRelaysWebSocketCheckWithTheSendRule) {
+  auto profile = relay_profile();
+  profile.relay.url = "wss://relay.example/$hc/gw";
+  profile.relay.query = "SELECT * FROM sample";
+  profile.relay.datasource = "sales";
+  PlanSettings settings;
+  std::vector<std::string> send_urls;
+  settings.relay_send_token_for = [&](const std::string& url) {
+    send_urls.push_back(url);
+    return probes::websocket::TokenSource([] {
+      return core::Result<probes::websocket::RelayToken>(
+          probes::websocket::RelayToken{core::Secret("t"), "test"});
+    });
+  };
+  const auto plan = plan_of(profile, settings);
+  const auto& e2e = find(plan, "e2e:relay.example:443");
+  EXPECT_EQ(e2e.endpoint, "Relay");
+  EXPECT_TRUE(e2e.required);
+  EXPECT_THAT(deps(plan, "e2e:relay.example:443"), ElementsAre("websocket:relay.example:443"));
+  const auto& options = std::get<probes::e2e::E2eOptions>(e2e.options);
+  EXPECT_EQ(options.sql, "SELECT * FROM sample");
+  EXPECT_EQ(options.datasource, "sales");
+  EXPECT_EQ(options.keep_rows, 0u);
+  EXPECT_THAT(options.websocket.path,
+              ::testing::StartsWith("/$hc/gw?sb-hc-action=connect&sb-hc-id="));
+  EXPECT_TRUE(options.websocket.use_tls);
+  EXPECT_TRUE(static_cast<bool>(options.websocket.token));
+  ASSERT_EQ(send_urls.size(), 1u);
+  EXPECT_THAT(send_urls[0],
+              ::testing::StartsWith("wss://relay.example:443/$hc/gw?sb-hc-action=connect"));
+
+  settings.only_kinds = {"e2e"};
+  const auto only = plan_of(profile, settings);
+  EXPECT_THAT(ids(only), ElementsAre("e2e:relay.example:443"));
+  EXPECT_TRUE(only[0].depends_on.empty());
+}
+
+TEST(PlanBuilder, NoE2eCheckWithoutARelayQueryAndABadRelayUrlIsAnError) {
+  auto profile = relay_profile();
+  profile.relay.url = "wss://relay.example/$hc/gw";
+  for (const auto& s : plan_of(profile, PlanSettings{})) EXPECT_NE(s.id.rfind("e2e:", 0), 0u);
+  profile.relay.query = "SELECT 1";
+  profile.relay.url = "wss://relay.example/";
+  const auto failed = build_plan(profile, PlanSettings{});
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_THAT(failed.error().message, HasSubstr("no Hybrid Connection path"));
 }
 
 // --- only_ids: the checks asked for plus what they depend on, renumbered.

@@ -31,6 +31,14 @@ void apply_profile_settings(const rules::Profile& profile, const ProxyFlags& pro
       return relay_token_source(url, name, file);
     };
   }
+  plan.relay_send_token_for = nullptr;
+  const auto& send_rule = profile.relay.send_rule();
+  const auto& send_key_file = profile.relay.send_rule_key_file();
+  if (!send_rule.empty() && !send_key_file.empty()) {
+    plan.relay_send_token_for = [name = send_rule, file = send_key_file](const std::string& url) {
+      return relay_token_source(url, name, file);
+    };
+  }
 }
 
 }  // namespace gwprobe::cli

@@ -314,7 +314,18 @@ std::string code_advice(Diagnosis d, const Context& c) {
              required + " s: raise the idle timeout of the proxy, NAT or firewall on the path to " +
              required + " s or more (or exempt " + c.host + " from it).";
     }
-    case Diagnosis::relay_auth_failed:
+    case Diagnosis::relay_auth_failed: {
+      if (c.result.kind == "e2e") {
+        // The sender's leg: the Send rule, not the gateway's Listen rule.
+        const auto& rule = c.profile.relay.send_rule();
+        const auto& key_file = c.profile.relay.send_rule_key_file();
+        return "The relay rejected the client's SAS token" +
+               c.fact_fragment(fact::http_status, " (HTTP ", ")") +
+               ": check [relay] send_key_name" + (rule.empty() ? "" : " (\"" + rule + "\")") +
+               " and the key in " + (key_file.empty() ? "[relay] send_key_file" : key_file) +
+               " (or --key-name/--key-file), that the rule has Send rights on the path, and "
+               "this machine's clock (tokens expire).";
+      }
       return "The relay rejected the SAS token: check [relay] sas_key_name" +
              (c.profile.relay.sas_key_name.empty()
                   ? std::string()
@@ -324,23 +335,64 @@ std::string code_advice(Diagnosis d, const Context& c) {
                                                    : c.profile.relay.sas_key_file) +
              ", that the rule has Listen (gateway) or Send (client) rights on the path, and this "
              "machine's clock (tokens expire).";
+    }
     case Diagnosis::relay_no_listener: {
       std::string path = "the relay path";
       if (auto url = core::parse_url(c.profile.relay.url)) path = url->path;
-      return "No gateway listens on " + path +
-             ": start the gateway (gwprobe gateway, or the gateway service) and check that it is "
-             "registered to this path (cluster).";
+      const auto status = c.fact(fact::http_status);
+      std::string why;
+      if (status == "503") {
+        why =
+            " (the relay answered 503: its gateways are busy or over their load threshold, "
+            "or the relay is shutting down)";
+      } else if (status == "502" || status == "504") {
+        why = " (the relay answered " + status +
+              ": a gateway is registered but did not accept the connection in time)";
+      } else if (!status.empty()) {
+        why = " (the relay answered " + status + ")";
+      }
+      return "No gateway listens on " + path + why +
+             ": start the gateway (gwprobe gateway run, or the gateway service), check that it "
+             "is registered to this path (cluster) and that its log shows the accept.";
     }
-    case Diagnosis::e2e_query_failed:
-      return "The query reached the gateway but the data source failed (its message is in the "
-             "result): check the data source's credentials and that it is up, and that the "
-             "query" +
-             (c.profile.relay.query.empty() ? std::string() : " (" + c.profile.relay.query + ")") +
+    case Diagnosis::e2e_query_failed: {
+      const auto error = c.fact(fact::e2e_gateway_error);
+      const auto stage = error.substr(0, error.find(':'));
+      const std::string query =
+          c.profile.relay.query.empty() ? std::string() : " (" + c.profile.relay.query + ")";
+      if (stage == "datasource") {
+        return "The gateway has no data source by that name" +
+               (c.profile.relay.datasource.empty() ? std::string()
+                                                   : " (\"" + c.profile.relay.datasource + "\")") +
+               ": set [relay] datasource (or --datasource) to one in the gateway's data-sources "
+               "file.";
+      }
+      if (stage == "credentials") {
+        return "The gateway could not open the sealed credentials: seal them to this gateway's "
+               "current public key ([relay] gateway_public_key, or --gateway-public-key, from its "
+               "gateway.pub).";
+      }
+      if (stage == "busy") {
+        return "The gateway is at its concurrency limit: rerun later, or raise its limit.";
+      }
+      if (stage == "request") {
+        return "The gateway refused the request itself" +
+               c.fact_fragment(fact::e2e_gateway_error, " (", ")") +
+               ": shorten the query or check that client and gateway are the same gwprobe "
+               "version.";
+      }
+      return "The query reached the gateway but the data source failed" +
+             c.fact_fragment(fact::e2e_gateway_error, " (", ")") +
+             ": check the data source's credentials and that it is up, and that the query" + query +
              " is valid there.";
+    }
     case Diagnosis::e2e_result_corrupt:
-      return "The result arrived truncated or altered (row count or SHA-256 mismatch): "
-             "something on the path modifies or cuts the stream; bypass content inspection for " +
-             c.host + " and rerun.";
+      return "The result arrived truncated or altered (row count or SHA-256 mismatch, or the "
+             "stream ended early" +
+             c.fact_fragment(fact::e2e_rows, " after ", " rows") +
+             "): something on the path modifies or cuts the stream, or the relay or gateway "
+             "restarted mid-answer; bypass content inspection for " +
+             c.host + ", check the gateway's log, and rerun.";
     case Diagnosis::bgp_community_missing:
       return "Add " +
              (c.fact(fact::missing_community).empty() ? std::string("the missing community")

@@ -29,6 +29,9 @@ inline constexpr std::string_view idle_cut_how = "idle_cut_how";  ///< "rst", "f
 inline constexpr std::string_view missing_community = "missing_community";  ///< "12076:51003"
 inline constexpr std::string_view geography = "geography";  ///< Power Platform geography
 inline constexpr std::string_view rule = "rule";            ///< firewall rule that blocks
+/// The e2e probe's (probes/e2e/e2e_probe.hpp): rows received, the gateway's "stage: message".
+inline constexpr std::string_view e2e_rows = "e2e_rows";
+inline constexpr std::string_view e2e_gateway_error = "e2e_gateway_error";
 /// On a skipped result: the id of the failed result it depended on (the runner sets it). Without
 /// it, diagnose() folds a skip into a finding with the same code on the same host.
 inline constexpr std::string_view blocked_by = "blocked_by";

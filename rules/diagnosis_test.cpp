@@ -240,9 +240,9 @@ INSTANTIATE_TEST_SUITE_P(
                    "",
                    {},
                    true,
-                   "No gateway listens on /$hc/cluster-a: start the gateway (gwprobe gateway, or "
-                   "the gateway service) and check that it is registered to this path "
-                   "(cluster)."},
+                   "No gateway listens on /$hc/cluster-a: start the gateway (gwprobe gateway "
+                   "run, or the gateway service), check that it is registered to this path "
+                   "(cluster) and that its log shows the accept."},
         AdviceCase{"bgp_names_the_community",
                    Diagnosis::bgp_community_missing,
                    "Europe",
@@ -254,6 +254,45 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<AdviceCase>& param) {
       return std::string(param.param.name);
     });
+
+TEST(AdviceFor, TheE2eCheckGetsAdviceForItsOwnLeg) {
+  auto profile = test_profile();
+  profile.relay.send_key_name = "client";
+  profile.relay.send_key_file = "/etc/gwprobe/client.key";
+  profile.relay.datasource = "sales";
+  const auto e2e = [](Diagnosis d, std::vector<std::pair<std::string, std::string>> facts = {}) {
+    auto r = result("e2e", "e2e", "relay.test:443", "Relay", Status::fail, d);
+    for (const auto& [key, value] : facts) r.set_fact(key, value);
+    return r;
+  };
+  const auto auth =
+      advice_for(e2e(Diagnosis::relay_auth_failed, {{"http_status", "401"}}), profile);
+  EXPECT_NE(auth.find("client's SAS token (HTTP 401)"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("send_key_name (\"client\")"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("/etc/gwprobe/client.key"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("Send rights"), std::string::npos) << auth;
+
+  const auto busy =
+      advice_for(e2e(Diagnosis::relay_no_listener, {{"http_status", "503"}}), profile);
+  EXPECT_NE(busy.find("busy"), std::string::npos) << busy;
+
+  const auto no_source = advice_for(
+      e2e(Diagnosis::e2e_query_failed, {{"e2e_gateway_error", "datasource: no such source"}}),
+      profile);
+  EXPECT_NE(no_source.find("(\"sales\")"), std::string::npos) << no_source;
+  const auto sealed = advice_for(
+      e2e(Diagnosis::e2e_query_failed, {{"e2e_gateway_error", "credentials: cannot open"}}),
+      profile);
+  EXPECT_NE(sealed.find("public key"), std::string::npos) << sealed;
+  const auto database = advice_for(
+      e2e(Diagnosis::e2e_query_failed, {{"e2e_gateway_error", "database: no such table: x"}}),
+      profile);
+  EXPECT_NE(database.find("(database: no such table: x)"), std::string::npos) << database;
+
+  const auto corrupt =
+      advice_for(e2e(Diagnosis::e2e_result_corrupt, {{"e2e_rows", "42"}}), profile);
+  EXPECT_NE(corrupt.find("after 42 rows"), std::string::npos) << corrupt;
+}
 
 TEST(AdviceFor, MentionsAPlaceholderProbeHostOnlyForNetworkFailures) {
   const auto profile = test_profile();
