@@ -1,7 +1,9 @@
 // Shared plan settings of `check` and `watch`.
 #include "cli/profile_settings.hpp"
 
+#include "cli/command.hpp"
 #include "cli/relay_token.hpp"
+#include "gateway/client/sealed_credentials.hpp"
 
 namespace gwprobe::cli {
 
@@ -30,6 +32,14 @@ void apply_profile_settings(const rules::Profile& profile, const ProxyFlags& pro
                             file = profile.relay.sas_key_file](const std::string& url) {
       return relay_token_source(url, name, file);
     };
+  }
+  plan.sealed_credentials.reset();
+  if (!profile.relay.gateway_public_key.empty() && !profile.relay.credentials_file.empty()) {
+    // Sealed again on every run: a rotated password or gateway key is picked up.
+    auto sealed = gateway::client::seal_credentials_file(profile.relay.gateway_public_key,
+                                                         profile.relay.credentials_file);
+    if (!sealed) usage_error("[relay] of profile " + profile.name + ": " + sealed.error().message);
+    plan.sealed_credentials = std::move(sealed).value();
   }
   plan.relay_send_token_for = nullptr;
   const auto& send_rule = profile.relay.send_rule();

@@ -17,7 +17,9 @@ namespace gwprobe::cli {
 /// dropped).
 std::vector<std::string> split_commas(const std::vector<std::string>& items);
 
-/// Sets `plan.proxy` and `plan.relay_token_for` for `profile` and appends the proxy notes.
+/// Sets `plan.proxy`, `plan.relay_token_for`, `plan.relay_send_token_for` and (from [relay]
+/// gateway_public_key + credentials_file) `plan.sealed_credentials` for `profile` and appends the
+/// proxy notes.
 /// Reads the proxy password/credentials files each time (a rotated password is picked up on the
 /// next run). Bad input throws CliError (exit 2) with a message that never holds a password.
 void apply_profile_settings(const rules::Profile& profile, const ProxyFlags& proxy,

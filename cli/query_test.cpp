@@ -148,6 +148,36 @@ TEST_F(CliQuery, ProbeE2eReportsTheVerifiedQuery) {
   EXPECT_EQ(listener_->last_sql(), "SELECT * FROM sample");
 }
 
+TEST_F(CliQuery, CheckRunsTheE2eCheckOfTheProfilesRelayWithTheSendRule) {
+  const auto profile = dir_.write(
+      "e2e.toml",
+      "name = \"e2e\"\ntimeout = \"10s\"\n[tls]\nca_file = \"ca.pem\"\n[relay]\nurl = \"" +
+          relay_url() +
+          "\"\nsas_key_name = \"gateway\"\nsas_key_file = \"gateway.key\"\n"
+          "send_key_name = \"client\"\nsend_key_file = \"client.key\"\n"
+          "datasource = \"demo\"\nquery = \"SELECT * FROM sample\"\n");
+  const auto r = gwprobe({"check", "--profile", profile, "--only", "e2e", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"e2e:127.0.0.1:" + std::to_string(server_->port()) + "\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("3 rows, sha256 verified"), std::string::npos) << r.out;
+  EXPECT_EQ(listener_->last_datasource(), "demo");
+  EXPECT_EQ(r.out.find(kSendKey), std::string::npos);
+}
+
+TEST(CliQueryUsage, AProfileWithAnUnreadableGatewayKeyExits2) {
+  ScratchDir dir;
+  dir.write("password", "pw\n");
+  const auto profile = dir.write("p.toml",
+                                 "name = \"p\"\n[relay]\nurl = \"wss://relay.test/$hc/db\"\n"
+                                 "query = \"SELECT 1\"\ngateway_public_key = \"missing.pub\"\n"
+                                 "credentials_file = \"password\"\n");
+  const auto r = gwprobe({"check", "--profile", profile, "--only", "e2e"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("missing.pub does not exist"), std::string::npos) << r.err;
+}
+
 TEST(CliQueryUsage, BadInputExits2WithTheReason) {
   ScratchDir dir;
   const auto key = dir.write("k.key", "key\n");
