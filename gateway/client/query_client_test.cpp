@@ -194,6 +194,33 @@ TEST_F(QueryThroughRelay, AListenerThatNeverAcceptsIsRelayNoListenerWithTheStatu
   EXPECT_GE(listener_->accepts(), 1);
 }
 
+TEST_F(QueryThroughRelay, ADeadlineSpentWaitingForAnAcceptIsRelayNoListener) {
+  start();  // the relay holds senders for 30 s: the query's own deadline comes first
+  listen(GatewayScript::never_accept);
+  probes::ProbeContext context;
+  context.deadline = core::Deadline::after(1s);
+  const auto outcome = send_query(options(), context);
+  EXPECT_EQ(outcome.result.diagnosis, Diagnosis::relay_no_listener) << outcome.result.message;
+  EXPECT_NE(outcome.result.message.find("no gateway accepted it before the deadline"),
+            std::string::npos)
+      << outcome.result.message;
+}
+
+TEST_F(QueryThroughRelay, CancellingMidQueryIsCancelledNotAFailure) {
+  start();
+  listen(GatewayScript::never_accept);
+  probes::ProbeContext context;
+  context.deadline = core::Deadline::after(kQueryBudget);
+  std::thread canceller([cancel = context.cancel] {
+    std::this_thread::sleep_for(300ms);
+    cancel.cancel();
+  });
+  const auto outcome = send_query(options(), context);
+  canceller.join();
+  EXPECT_EQ(outcome.result.diagnosis, Diagnosis::probe_cancelled) << outcome.result.message;
+  EXPECT_EQ(outcome.result.status, core::Status::error);
+}
+
 TEST_F(QueryThroughRelay, TheE2eCheckRunsThroughTheProbeDispatch) {
   start();
   listen(GatewayScript::good_rows);
