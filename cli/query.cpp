@@ -67,6 +67,7 @@ std::string table_of(const gateway::client::QueryOutcome& outcome) {
   out += rule + "\n";
   for (const auto& row : outcome.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const auto& v : row) cells.push_back(cell(v));
     out += line(cells);
   }

@@ -13,7 +13,7 @@ namespace gwprobe::gateway::client {
 namespace {
 
 /// A public key or a one-line password: anything larger is not what was meant.
-constexpr std::uintmax_t kMaxFileBytes = 64 * 1024;
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{64} * 1024;
 
 core::Result<std::string> read_small_file(const std::string& path, const char* what) {
   std::error_code ec;
