@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <thread>
 
 #include "gateway/relay/demo_pki.hpp"
 #include "gateway/relay/relay_server.hpp"
+#include "tests/fixtures/child_process.hpp"
 #include "tests/fixtures/gateway_listener.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
 #include "tests/fixtures/subprocess.hpp"
@@ -176,6 +180,52 @@ TEST(CliQueryUsage, AProfileWithAnUnreadableGatewayKeyExits2) {
   const auto r = gwprobe({"check", "--profile", profile, "--only", "e2e"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("missing.pub does not exist"), std::string::npos) << r.err;
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+TEST(CliQueryRelayBinary, QueriesThroughGwprobeRelayWithTheInitMaterial) {
+  // The demo's own files (`gwprobe relay init`) and the relay binary, as the local profile uses
+  // them: gateway.key (Listen) for the gateway, client.key (Send) for the query.
+  ScratchDir dir;
+  const std::string material = dir.path() + "/relay";
+  ASSERT_EQ(gwprobe({"relay", "init", material}).exit_code, 0);
+  ChildProcess relay({gwprobe_binary(), "relay", "--dir", material, "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(relay.started());
+  int port = 0;
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (port == 0 && std::chrono::steady_clock::now() < end) {
+    const auto err = relay.err();
+    const auto at = err.find("\"event\":\"relay_listening\"");
+    const auto key = at == std::string::npos ? at : err.find("\"port\":", at);
+    if (key != std::string::npos) port = std::atoi(err.c_str() + key + 7);
+    if (port == 0) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(port, 0) << relay.err();
+
+  GatewayListenerOptions options;
+  options.relay_port = static_cast<std::uint16_t>(port);
+  options.ca_file = material + "/ca.pem";
+  options.path = "gwprobe-demo";
+  options.rule_name = "gateway";
+  options.key = first_line(material + "/gateway.key");
+  GatewayListener listener(options);
+  ASSERT_TRUE(listener.wait_online()) << listener.error();
+
+  const auto r =
+      gwprobe({"query", "--relay", "wss://localhost:" + std::to_string(port) + "/$hc/gwprobe-demo",
+               "--key-name", "client", "--key-file", material + "/client.key", "--ca-file",
+               material + "/ca.pem", "SELECT * FROM sample"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 rows, sha256 verified"), std::string::npos) << r.out;
+  EXPECT_EQ(relay.err().find(first_line(material + "/client.key")), std::string::npos);
+  relay.signal(SIGTERM);
+  EXPECT_EQ(relay.wait(10s), 0) << relay.err();
 }
 
 TEST(CliQueryUsage, BadInputExits2WithTheReason) {
