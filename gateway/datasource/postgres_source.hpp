@@ -20,7 +20,8 @@ class PostgresSource final : public DataSource {
   const std::string& name() const override { return name_; }
   std::string_view kind() const override { return "postgres"; }
   /// Connects with connect_timeout from the deadline (at least 1 s), sets statement_timeout to
-  /// what is left, and streams the rows; every wait is bounded by the deadline.
+  /// what is left, and streams the rows. Every network wait is bounded by the deadline (libpq
+  /// resolves a host *name* blocking, before the first wait: use addresses for hard limits).
   core::Result<void> run(std::string_view sql, const std::optional<core::Secret>& password,
                          RowSink& sink, const core::Deadline& deadline) const override;
 

@@ -3,7 +3,9 @@
 #include "gateway/protocol/sealed.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <unistd.h>
 
@@ -257,6 +259,77 @@ TEST(Sealed, AnEncryptedPrivateKeyIsRejectedNotPromptedFor) {
   auto loaded = GatewayKey::from_pem(core::Secret(pem));
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().kind, FailureKind::invalid_input);
+}
+
+// Opens a sealed value step by step from the documented construction, with OpenSSL's EVP_KDF
+// rather than the code under test, so the format others implement cannot drift unnoticed:
+// X25519(recipient private, ephemeral public) -> HKDF-SHA256(salt = ephemeral pub || recipient
+// pub, info = "gwprobe sealed credentials v1") -> AES-256-GCM(nonce, no AAD, 16-byte tag).
+TEST(Sealed, TheFormatIsTheDocumentedConstruction) {
+  GatewayKeyPair pair;
+  make_key(&pair);
+  auto sealed = seal(pair.public_pem, core::Secret(kPassword));
+  ASSERT_TRUE(sealed);
+  ASSERT_EQ(sealed->rfind("gwp-sealed-v1:", 0), 0u);
+  const std::string raw = *base64_decode(sealed->substr(14));
+  ASSERT_EQ(raw.size(), 32 + 12 + std::string(kPassword).size() + 16);
+  const std::string ephemeral_pub = raw.substr(0, 32);
+  const std::string nonce = raw.substr(32, 12);
+  const std::string ciphertext = raw.substr(44, raw.size() - 44 - 16);
+  std::string tag = raw.substr(raw.size() - 16);
+
+  BIO* bio = BIO_new_mem_buf(pair.private_pem.reveal().data(),
+                             static_cast<int>(pair.private_pem.reveal().size()));
+  EVP_PKEY* own = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(own, nullptr);
+  unsigned char own_pub[32];
+  size_t own_pub_len = sizeof own_pub;
+  ASSERT_EQ(EVP_PKEY_get_raw_public_key(own, own_pub, &own_pub_len), 1);
+  EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_X25519, nullptr, reinterpret_cast<const unsigned char*>(ephemeral_pub.data()), 32);
+  EVP_PKEY_CTX* agree = EVP_PKEY_CTX_new(own, nullptr);
+  unsigned char shared[32];
+  size_t shared_len = sizeof shared;
+  ASSERT_EQ(EVP_PKEY_derive_init(agree), 1);
+  ASSERT_EQ(EVP_PKEY_derive_set_peer(agree, peer), 1);
+  ASSERT_EQ(EVP_PKEY_derive(agree, shared, &shared_len), 1);
+  EVP_PKEY_CTX_free(agree);
+  EVP_PKEY_free(peer);
+  EVP_PKEY_free(own);
+
+  std::string salt = ephemeral_pub + std::string(reinterpret_cast<char*>(own_pub), 32);
+  std::string info = "gwprobe sealed credentials v1";
+  char digest[] = "SHA256";
+  EVP_KDF* hkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* kdf = EVP_KDF_CTX_new(hkdf);
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_octet_string("key", shared, shared_len),
+                               OSSL_PARAM_construct_octet_string("salt", salt.data(), salt.size()),
+                               OSSL_PARAM_construct_octet_string("info", info.data(), info.size()),
+                               OSSL_PARAM_construct_end()};
+  unsigned char aes_key[32];
+  ASSERT_EQ(EVP_KDF_derive(kdf, aes_key, sizeof aes_key, params), 1);
+  EVP_KDF_CTX_free(kdf);
+  EVP_KDF_free(hkdf);
+
+  EVP_CIPHER_CTX* gcm = EVP_CIPHER_CTX_new();
+  std::string clear(ciphertext.size(), '\0');
+  int len = 0;
+  int final_len = 0;
+  ASSERT_EQ(EVP_DecryptInit_ex(gcm, EVP_aes_256_gcm(), nullptr, aes_key,
+                               reinterpret_cast<const unsigned char*>(nonce.data())),
+            1);
+  ASSERT_EQ(EVP_DecryptUpdate(gcm, reinterpret_cast<unsigned char*>(clear.data()), &len,
+                              reinterpret_cast<const unsigned char*>(ciphertext.data()),
+                              static_cast<int>(ciphertext.size())),
+            1);
+  ASSERT_EQ(EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_GCM_SET_TAG, 16, tag.data()), 1);
+  EXPECT_EQ(
+      EVP_DecryptFinal_ex(gcm, reinterpret_cast<unsigned char*>(clear.data()) + len, &final_len),
+      1);
+  EVP_CIPHER_CTX_free(gcm);
+  EXPECT_EQ(clear, kPassword);
 }
 
 }  // namespace
