@@ -32,7 +32,7 @@ core::Result<std::unique_ptr<DataSource>> open_datasource(const DataSourceConfig
   }
   return core::fail(core::FailureKind::invalid_input, "data source '" + config.name +
                                                           "': unknown kind '" + config.kind +
-                                                          "': expected \"sqlite\" or \"postgres\"");
+                                                          R"(': expected "sqlite" or "postgres")");
 }
 
 }  // namespace gwprobe::gateway::datasource

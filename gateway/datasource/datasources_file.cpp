@@ -205,7 +205,7 @@ class DataSourcesReader {
       sealed = value->get();
     }
     if (!has_name) return missing(table, "name", "");
-    if (!has_kind) return missing(table, "kind", " (\"sqlite\" or \"postgres\")");
+    if (!has_kind) return missing(table, "kind", R"( ("sqlite" or "postgres"))");
     const std::string named = " '" + config.name + "'";
     if (config.kind == "sqlite") {
       if (!has_path) return missing(table, "path", named + " (the SQLite database file)");
@@ -233,7 +233,7 @@ class DataSourcesReader {
       if (has_sealed) config.sealed_password = std::move(sealed);
     } else {
       return fail_at(*table.get("kind"), "'datasource.kind': unknown kind '" + config.kind +
-                                             "': expected \"sqlite\" or \"postgres\"");
+                                             R"(': expected "sqlite" or "postgres")");
     }
     return true;
   }

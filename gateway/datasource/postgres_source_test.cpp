@@ -25,64 +25,63 @@ class PostgresSourceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (auto reason = PostgresTestServer::unavailable_reason()) {
-      skip_reason_ = new std::string(*reason);
+      skip_reason = new std::string(*reason);
       return;
     }
-    server_ = new PostgresTestServer();
-    password_ = new std::string("pw-" + protocol::hex_encode(protocol::random_bytes(12)));
-    auto started = server_->init_and_start();
+    the_server = new PostgresTestServer();
+    role_password = new std::string("pw-" + protocol::hex_encode(protocol::random_bytes(12)));
+    auto started = the_server->init_and_start();
     if (!started) {
-      start_error_ = new std::string(started.error().message);
+      start_error = new std::string(started.error().message);
       return;
     }
-    auto seeded = server_->psql(
+    auto seeded = the_server->psql(
         "postgres",
-        "CREATE ROLE gateway LOGIN PASSWORD '" + *password_ +
+        "CREATE ROLE gateway LOGIN PASSWORD '" + *role_password +
             "';"
             "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, amount numeric(10,2),"
             " note text, data bytea);"
             "INSERT INTO items VALUES (1, 'item-1', 1.25, NULL, '\\x00ff'::bytea),"
             " (2, 'héllo', -3.50, 'two', NULL), (3, '', 0, '', ''::bytea);"
             "GRANT SELECT ON items TO gateway;");
-    if (!seeded) start_error_ = new std::string(seeded.error().message);
+    if (!seeded) start_error = new std::string(seeded.error().message);
   }
   static void TearDownTestSuite() {
-    delete server_;  // pg_ctl stop -m immediate, then the scratch directory goes
-    server_ = nullptr;
-    delete password_;
-    delete skip_reason_;
-    delete start_error_;
-    password_ = skip_reason_ = start_error_ = nullptr;
+    delete the_server;  // pg_ctl stop -m immediate, then the scratch directory goes
+    the_server = nullptr;
+    delete role_password;
+    delete skip_reason;
+    delete start_error;
+    role_password = skip_reason = start_error = nullptr;
   }
   void SetUp() override {
-    if (skip_reason_) {
-      GTEST_SKIP() << "\n*** SKIPPING the PostgreSQL data-source tests: " << *skip_reason_
+    if (skip_reason) {
+      GTEST_SKIP() << "\n*** SKIPPING the PostgreSQL data-source tests: " << *skip_reason
                    << " ***\n";
     }
-    ASSERT_EQ(start_error_, nullptr)
-        << "the throwaway PostgreSQL server did not start: " << *start_error_;
+    ASSERT_EQ(start_error, nullptr)
+        << "the throwaway PostgreSQL server did not start: " << *start_error;
   }
 
   static PostgresSource source(std::optional<std::string> password) {
-    return PostgresSource(
-        "orders", server_->conninfo("postgres", "gateway"),
-        password ? std::optional<core::Secret>(core::Secret(*password)) : std::nullopt);
+    return {"orders", the_server->conninfo("postgres", "gateway"),
+            password ? std::optional<core::Secret>(core::Secret(*password)) : std::nullopt};
   }
   static core::Result<void> run(const DataSource& source, std::string_view sql, RowSink& sink,
                                 core::Deadline deadline = core::Deadline::after(60s)) {
     return source.run(sql, std::nullopt, sink, deadline);
   }
 
-  static inline PostgresTestServer* server_ = nullptr;
-  static inline std::string* password_ = nullptr;
-  static inline std::string* skip_reason_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline PostgresTestServer* the_server = nullptr;
+  static inline std::string* role_password = nullptr;
+  static inline std::string* skip_reason = nullptr;
+  static inline std::string* start_error = nullptr;
 };
 
 TEST_F(PostgresSourceTest, SendsColumnsThenRowsAsTheServersText) {
   CollectingSink sink;
-  auto done =
-      run(source(*password_), "SELECT id, name, amount, note, data FROM items ORDER BY id", sink);
+  auto done = run(source(*role_password),
+                  "SELECT id, name, amount, note, data FROM items ORDER BY id", sink);
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(sink.columns_calls, 1);
   EXPECT_EQ(sink.column_names, (std::vector<std::string>{"id", "name", "amount", "note", "data"}));
@@ -94,7 +93,7 @@ TEST_F(PostgresSourceTest, SendsColumnsThenRowsAsTheServersText) {
 
 TEST_F(PostgresSourceTest, AnEmptyResultStillSendsItsColumns) {
   CollectingSink sink;
-  ASSERT_TRUE(run(source(*password_), "SELECT id, name FROM items WHERE id < 0", sink));
+  ASSERT_TRUE(run(source(*role_password), "SELECT id, name FROM items WHERE id < 0", sink));
   EXPECT_EQ(sink.columns_calls, 1);
   EXPECT_EQ(sink.column_names, (std::vector<std::string>{"id", "name"}));
   EXPECT_TRUE(sink.rows.empty());
@@ -103,14 +102,14 @@ TEST_F(PostgresSourceTest, AnEmptyResultStillSendsItsColumns) {
 TEST_F(PostgresSourceTest, TheQuerysPasswordOverridesTheConfiguredOne) {
   CollectingSink sink;
   const auto configured_wrong = source("not-the-password");
-  auto done = configured_wrong.run("SELECT 1 AS one", core::Secret(*password_), sink,
+  auto done = configured_wrong.run("SELECT 1 AS one", core::Secret(*role_password), sink,
                                    core::Deadline::after(60s));
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(sink.rows, (std::vector<Row>{{"1"}}));
 }
 
 TEST_F(PostgresSourceTest, AWrongPasswordIsAuthAndNeverInTheMessage) {
-  const std::string wrong = "Wrong-" + *password_;
+  const std::string wrong = "Wrong-" + *role_password;
   CollectingSink sink;
   auto done = run(source(wrong), "SELECT 1", sink);
   ASSERT_FALSE(done);
@@ -119,7 +118,7 @@ TEST_F(PostgresSourceTest, AWrongPasswordIsAuthAndNeverInTheMessage) {
             std::string::npos)
       << done.error().message;
   EXPECT_EQ(done.error().describe().find(wrong), std::string::npos);
-  EXPECT_EQ(done.error().describe().find(*password_), std::string::npos);
+  EXPECT_EQ(done.error().describe().find(*role_password), std::string::npos);
   EXPECT_EQ(done.error().message.find('\n'), std::string::npos) << "one line";
   EXPECT_EQ(sink.columns_calls, 0);
 }
@@ -133,19 +132,19 @@ TEST_F(PostgresSourceTest, NoPasswordAtAllIsAuth) {
 
 TEST_F(PostgresSourceTest, BadSqlIsInvalidInputWithTheServersMessage) {
   CollectingSink sink;
-  auto missing = run(source(*password_), "SELECT * FROM nope", sink);
+  auto missing = run(source(*role_password), "SELECT * FROM nope", sink);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, FailureKind::invalid_input);
   EXPECT_EQ(missing.error().message, "relation \"nope\" does not exist");
   EXPECT_EQ(missing.error().cause, "SQLSTATE 42P01");
 
-  auto syntax = run(source(*password_), "SELEC 1", sink);
+  auto syntax = run(source(*role_password), "SELEC 1", sink);
   ASSERT_FALSE(syntax);
   EXPECT_EQ(syntax.error().kind, FailureKind::invalid_input);
   EXPECT_EQ(syntax.error().message, "syntax error at or near \"SELEC\"");
   EXPECT_EQ(syntax.error().cause, "SQLSTATE 42601");
 
-  auto denied = run(source(*password_), "DELETE FROM items", sink);
+  auto denied = run(source(*role_password), "DELETE FROM items", sink);
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().kind, FailureKind::invalid_input);
   EXPECT_EQ(denied.error().message, "permission denied for table items");
@@ -153,17 +152,18 @@ TEST_F(PostgresSourceTest, BadSqlIsInvalidInputWithTheServersMessage) {
 
 TEST_F(PostgresSourceTest, OneStatementPerQuery) {
   CollectingSink sink;
-  auto two = run(source(*password_), "SELECT 1; SELECT 2", sink);
+  auto two = run(source(*role_password), "SELECT 1; SELECT 2", sink);
   ASSERT_FALSE(two);
   EXPECT_EQ(two.error().kind, FailureKind::invalid_input);
-  auto empty = run(source(*password_), "", sink);
+  auto empty = run(source(*role_password), "", sink);
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().kind, FailureKind::invalid_input);
 }
 
 TEST_F(PostgresSourceTest, AStatementStillRunningAtTheDeadlineIsATimeout) {
   CollectingSink sink;
-  auto done = run(source(*password_), "SELECT pg_sleep(60)", sink, core::Deadline::after(1500ms));
+  auto done =
+      run(source(*role_password), "SELECT pg_sleep(60)", sink, core::Deadline::after(1500ms));
   ASSERT_FALSE(done);
   EXPECT_EQ(done.error().kind, FailureKind::timeout) << done.error().message;
 }
@@ -171,7 +171,7 @@ TEST_F(PostgresSourceTest, AStatementStillRunningAtTheDeadlineIsATimeout) {
 TEST_F(PostgresSourceTest, StreamsRowsAndStopsWhenTheSinkFails) {
   CollectingSink sink(/*stop_after=*/5);
   auto done =
-      run(source(*password_), "SELECT i, 'row ' || i FROM generate_series(1, 5000000) i", sink);
+      run(source(*role_password), "SELECT i, 'row ' || i FROM generate_series(1, 5000000) i", sink);
   ASSERT_FALSE(done);
   EXPECT_EQ(done.error().kind, FailureKind::cancelled);
   EXPECT_EQ(done.error().message, "the client went away");
@@ -180,7 +180,7 @@ TEST_F(PostgresSourceTest, StreamsRowsAndStopsWhenTheSinkFails) {
 }
 
 TEST_F(PostgresSourceTest, RunsSideBySideOnSeveralThreads) {
-  const auto shared = source(*password_);
+  const auto shared = source(*role_password);
   std::vector<CollectingSink> sinks(4);
   std::vector<core::Result<void>> results(4);
   {
@@ -201,10 +201,10 @@ TEST_F(PostgresSourceTest, ASealedPasswordInTheConfigOpensWithTheGatewayKey) {
   ASSERT_TRUE(pair);
   auto key = protocol::GatewayKey::from_pem(pair->private_pem);
   ASSERT_TRUE(key);
-  auto sealed = protocol::seal(key->public_pem(), core::Secret(*password_));
+  auto sealed = protocol::seal(key->public_pem(), core::Secret(*role_password));
   ASSERT_TRUE(sealed);
-  const DataSourceConfig config{"orders", "postgres", "", server_->conninfo("postgres", "gateway"),
-                                *sealed};
+  const DataSourceConfig config{"orders", "postgres", "",
+                                the_server->conninfo("postgres", "gateway"), *sealed};
 
   auto opened = open_datasource(config, &*key);
   ASSERT_TRUE(opened) << opened.error().message;
@@ -224,13 +224,13 @@ TEST_F(PostgresSourceTest, ASealedPasswordInTheConfigOpensWithTheGatewayKey) {
   auto wrong_key = open_datasource(config, &*other_key);
   ASSERT_FALSE(wrong_key);
   EXPECT_EQ(wrong_key.error().kind, FailureKind::auth);
-  EXPECT_EQ(wrong_key.error().message.find(*password_), std::string::npos);
+  EXPECT_EQ(wrong_key.error().message.find(*role_password), std::string::npos);
 }
 
 // Last in the suite by name order is not relied upon: the server is started again at the end.
 TEST_F(PostgresSourceTest, AStoppedServerIsANetworkFailureThatSaysRefused) {
-  const auto stopped = source(*password_);
-  ASSERT_TRUE(server_->stop());
+  const auto stopped = source(*role_password);
+  ASSERT_TRUE(the_server->stop());
   CollectingSink sink;
   auto done = run(stopped, "SELECT 1", sink);
   EXPECT_FALSE(done);
@@ -239,7 +239,7 @@ TEST_F(PostgresSourceTest, AStoppedServerIsANetworkFailureThatSaysRefused) {
     EXPECT_NE(done.error().message.find("refused"), std::string::npos) << done.error().message;
     EXPECT_EQ(done.error().message.find('\n'), std::string::npos);
   }
-  ASSERT_TRUE(server_->start()) << "restarting the server for the other tests";
+  ASSERT_TRUE(the_server->start()) << "restarting the server for the other tests";
 }
 
 TEST(PostgresFailureKind, MapsSqlstates) {

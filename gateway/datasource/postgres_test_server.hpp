@@ -166,6 +166,7 @@ class PostgresTestServer {
     if (::geteuid() == 0) full.insert(full.end(), {"runuser", "-u", "postgres", "--"});
     full.insert(full.end(), argv.begin(), argv.end());
     std::vector<char*> args;
+    args.reserve(full.size() + 1);
     for (auto& a : full) args.push_back(a.data());
     args.push_back(nullptr);
 

@@ -42,9 +42,9 @@ class SqliteSourceTest : public ::testing::Test {
   }
   core::Result<void> run(std::string_view sql, RowSink& sink,
                          core::Deadline deadline = core::Deadline::after(30s)) {
-    return source_().run(sql, std::nullopt, sink, deadline);
+    return make_source().run(sql, std::nullopt, sink, deadline);
   }
-  SqliteSource source_() const { return SqliteSource("test", path_); }
+  SqliteSource make_source() const { return {"test", path_}; }
 
   ScratchDir dir_{"sqlite-source"};
   std::string path_;
@@ -158,7 +158,7 @@ TEST_F(SqliteSourceTest, APassedDeadlineFailsBeforeOpening) {
 }
 
 TEST_F(SqliteSourceTest, RunsSideBySideOnSeveralThreads) {
-  const SqliteSource source = source_();
+  const SqliteSource source = make_source();
   std::vector<CollectingSink> sinks(4);
   std::vector<core::Result<void>> results(4);
   {

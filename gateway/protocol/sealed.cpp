@@ -299,7 +299,7 @@ core::Result<core::Secret> GatewayKey::open(std::string_view sealed) const {
                       "sealed credentials: they do not open with this gateway's key (sealed to "
                       "another key, or altered)");
   }
-  clear.resize(static_cast<std::size_t>(written + final_written));
+  clear.resize(static_cast<std::size_t>(written) + static_cast<std::size_t>(final_written));
   return core::Secret(std::move(clear));
 }
 

@@ -20,7 +20,7 @@ namespace {
 
 using core::FailureKind;
 
-constexpr const char* kPassword = "TopSecret1-db-password";
+constexpr const char* passphraseword = "TopSecret1-db-password";
 
 GatewayKey make_key(GatewayKeyPair* pair_out = nullptr) {
   auto pair = generate_gateway_key();
@@ -50,7 +50,7 @@ void expect_no_key_material(const core::Error& error, const GatewayKeyPair& pair
   for (const auto& line : pem_lines(pair.private_pem.reveal())) {
     EXPECT_EQ(text.find(line), std::string::npos) << "private key in: " << text;
   }
-  EXPECT_EQ(text.find(kPassword), std::string::npos) << "password in: " << text;
+  EXPECT_EQ(text.find(passphraseword), std::string::npos) << "password in: " << text;
 }
 
 // A PEM of another key type (RSA, EC, Ed25519) from OpenSSL, private or public.
@@ -81,13 +81,13 @@ std::string other_key_pem(const char* type, bool want_private) {
 TEST(Sealed, RoundTripsAPassword) {
   GatewayKeyPair pair;
   const GatewayKey key = make_key(&pair);
-  auto sealed = seal(pair.public_pem, core::Secret(kPassword));
+  auto sealed = seal(pair.public_pem, core::Secret(passphraseword));
   ASSERT_TRUE(sealed) << sealed.error().message;
   EXPECT_EQ(sealed->rfind("gwp-sealed-v1:", 0), 0u);
-  EXPECT_EQ(sealed->find(kPassword), std::string::npos);
+  EXPECT_EQ(sealed->find(passphraseword), std::string::npos);
   auto opened = key.open(*sealed);
   ASSERT_TRUE(opened) << opened.error().message;
-  EXPECT_EQ(opened->reveal(), kPassword);
+  EXPECT_EQ(opened->reveal(), passphraseword);
 }
 
 TEST(Sealed, RoundTripsAnEmptyAndALongValue) {
@@ -105,8 +105,8 @@ TEST(Sealed, RoundTripsAnEmptyAndALongValue) {
 
 TEST(Sealed, SealingTwiceGivesDifferentTextsThatBothOpen) {
   const GatewayKey key = make_key();
-  auto a = seal(key.public_pem(), core::Secret(kPassword));
-  auto b = seal(key.public_pem(), core::Secret(kPassword));
+  auto a = seal(key.public_pem(), core::Secret(passphraseword));
+  auto b = seal(key.public_pem(), core::Secret(passphraseword));
   ASSERT_TRUE(a && b);
   EXPECT_NE(*a, *b) << "fresh ephemeral key and nonce each time";
   EXPECT_TRUE(key.open(*a));
@@ -117,7 +117,7 @@ TEST(Sealed, AValueSealedToAnotherKeyFailsWithAuth) {
   GatewayKeyPair pair;
   const GatewayKey key = make_key(&pair);
   const GatewayKey other = make_key();
-  auto sealed = seal(other.public_pem(), core::Secret(kPassword));
+  auto sealed = seal(other.public_pem(), core::Secret(passphraseword));
   ASSERT_TRUE(sealed);
   auto opened = key.open(*sealed);
   ASSERT_FALSE(opened);
@@ -128,7 +128,7 @@ TEST(Sealed, AValueSealedToAnotherKeyFailsWithAuth) {
 TEST(Sealed, EveryTamperedByteFailsWithAuth) {
   GatewayKeyPair pair;
   const GatewayKey key = make_key(&pair);
-  auto sealed = seal(key.public_pem(), core::Secret(kPassword));
+  auto sealed = seal(key.public_pem(), core::Secret(passphraseword));
   ASSERT_TRUE(sealed);
   const std::string raw = *base64_decode(sealed->substr(14));
   // Ephemeral key, nonce, ciphertext and tag: flipping a bit anywhere must be detected.
@@ -144,7 +144,7 @@ TEST(Sealed, EveryTamperedByteFailsWithAuth) {
 
 TEST(Sealed, ATruncatedValueFails) {
   const GatewayKey key = make_key();
-  auto sealed = seal(key.public_pem(), core::Secret(kPassword));
+  auto sealed = seal(key.public_pem(), core::Secret(passphraseword));
   ASSERT_TRUE(sealed);
   std::string raw = *base64_decode(sealed->substr(14));
   raw.pop_back();
@@ -156,14 +156,14 @@ TEST(Sealed, ATruncatedValueFails) {
 TEST(Sealed, GarbageEmptyAndWrongPrefixFailWithInvalidInput) {
   GatewayKeyPair pair;
   const GatewayKey key = make_key(&pair);
-  auto good = seal(key.public_pem(), core::Secret(kPassword));
+  auto good = seal(key.public_pem(), core::Secret(passphraseword));
   ASSERT_TRUE(good);
   const std::string body = good->substr(14);
   for (const std::string& text :
        {std::string(), std::string("gwp-sealed-v1:"), std::string("garbage"),
         std::string("gwp-sealed-v2:") + body, std::string("GWP-SEALED-V1:") + body, body,
         std::string("gwp-sealed-v1:not base64!"), std::string("gwp-sealed-v1:") + "AAAA",
-        std::string(kPassword)}) {
+        std::string(passphraseword)}) {
     auto opened = key.open(text);
     ASSERT_FALSE(opened) << text;
     EXPECT_EQ(opened.error().kind, FailureKind::invalid_input) << text;
@@ -217,7 +217,7 @@ TEST(Sealed, KeysOfOtherTypesAreRejectedWithoutQuotingThem) {
       EXPECT_EQ(key.error().message.find(line), std::string::npos) << key.error().message;
     }
 
-    auto sealed = seal(other_key_pem(type, false), core::Secret(kPassword));
+    auto sealed = seal(other_key_pem(type, false), core::Secret(passphraseword));
     ASSERT_FALSE(sealed) << type;
     EXPECT_EQ(sealed.error().kind, FailureKind::invalid_input) << type;
     EXPECT_NE(sealed.error().message.find("X25519"), std::string::npos);
@@ -231,13 +231,13 @@ TEST(Sealed, APublicKeyIsNotAPrivateKeyAndViceVersa) {
   ASSERT_FALSE(from_public);
   EXPECT_EQ(from_public.error().kind, FailureKind::invalid_input);
 
-  auto to_private = seal(pair.private_pem.reveal(), core::Secret(kPassword));
+  auto to_private = seal(pair.private_pem.reveal(), core::Secret(passphraseword));
   ASSERT_FALSE(to_private);
   EXPECT_EQ(to_private.error().kind, FailureKind::invalid_input);
   expect_no_key_material(to_private.error(), pair);
 
   for (const std::string& junk : {std::string(), std::string("-----BEGIN PUBLIC KEY-----\nxx\n")}) {
-    auto sealed = seal(junk, core::Secret(kPassword));
+    auto sealed = seal(junk, core::Secret(passphraseword));
     ASSERT_FALSE(sealed);
     EXPECT_EQ(sealed.error().kind, FailureKind::invalid_input);
   }
@@ -247,10 +247,11 @@ TEST(Sealed, AnEncryptedPrivateKeyIsRejectedNotPromptedFor) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
   ASSERT_NE(key, nullptr);
   BIO* bio = BIO_new(BIO_s_mem());
-  static char kPass[] = "passphrase";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, key, EVP_aes_256_cbc(), kPass,
-                                          static_cast<int>(sizeof kPass - 1), nullptr, nullptr),
-            1);
+  static char passphrase[] = "passphrase";
+  ASSERT_EQ(
+      PEM_write_bio_PKCS8PrivateKey(bio, key, EVP_aes_256_cbc(), passphrase,
+                                    static_cast<int>(sizeof passphrase - 1), nullptr, nullptr),
+      1);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio, &data);
   const std::string pem(data, static_cast<std::size_t>(size));
@@ -268,11 +269,11 @@ TEST(Sealed, AnEncryptedPrivateKeyIsRejectedNotPromptedFor) {
 TEST(Sealed, TheFormatIsTheDocumentedConstruction) {
   GatewayKeyPair pair;
   make_key(&pair);
-  auto sealed = seal(pair.public_pem, core::Secret(kPassword));
+  auto sealed = seal(pair.public_pem, core::Secret(passphraseword));
   ASSERT_TRUE(sealed);
   ASSERT_EQ(sealed->rfind("gwp-sealed-v1:", 0), 0u);
   const std::string raw = *base64_decode(sealed->substr(14));
-  ASSERT_EQ(raw.size(), 32 + 12 + std::string(kPassword).size() + 16);
+  ASSERT_EQ(raw.size(), 32 + 12 + std::string(passphraseword).size() + 16);
   const std::string ephemeral_pub = raw.substr(0, 32);
   const std::string nonce = raw.substr(32, 12);
   const std::string ciphertext = raw.substr(44, raw.size() - 44 - 16);
@@ -329,7 +330,7 @@ TEST(Sealed, TheFormatIsTheDocumentedConstruction) {
       EVP_DecryptFinal_ex(gcm, reinterpret_cast<unsigned char*>(clear.data()) + len, &final_len),
       1);
   EVP_CIPHER_CTX_free(gcm);
-  EXPECT_EQ(clear, kPassword);
+  EXPECT_EQ(clear, passphraseword);
 }
 
 }  // namespace
