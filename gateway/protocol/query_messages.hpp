@@ -24,9 +24,9 @@ using Row = std::vector<Value>;
 /// A batch never holds more rows than this, nor (after the first row) more JSON bytes than
 /// kMaxBatchBytes; a single larger row travels alone.
 inline constexpr std::size_t kMaxBatchRows = 500;
-inline constexpr std::size_t kMaxBatchBytes = 64 * 1024;
+inline constexpr std::size_t kMaxBatchBytes = std::size_t{64} * 1024;
 /// A query message the agent accepts (the SQL, names and sealed credentials together).
-inline constexpr std::size_t kMaxRequestBytes = 256 * 1024;
+inline constexpr std::size_t kMaxRequestBytes = std::size_t{256} * 1024;
 
 /// client -> gateway: `{"gwprobeQuery":{"id":..,"datasource":..,"sql":..,"credentials":..}}`.
 struct QueryRequest {
