@@ -24,9 +24,9 @@ using Row = std::vector<Value>;
 /// A batch never holds more rows than this, nor (after the first row) more JSON bytes than
 /// kMaxBatchBytes; a single larger row travels alone.
 inline constexpr std::size_t kMaxBatchRows = 500;
-inline constexpr std::size_t kMaxBatchBytes = 64 * 1024;
+inline constexpr std::size_t kMaxBatchBytes = std::size_t{64} * 1024;
 /// A query message the agent accepts (the SQL, names and sealed credentials together).
-inline constexpr std::size_t kMaxRequestBytes = 256 * 1024;
+inline constexpr std::size_t kMaxRequestBytes = std::size_t{256} * 1024;
 
 /// client -> gateway: `{"gwprobeQuery":{"id":..,"datasource":..,"sql":..,"credentials":..}}`.
 struct QueryRequest {
@@ -84,6 +84,10 @@ core::Result<QueryMessage> parse_query_message(std::string_view json);
 
 /// One-line JSON of any query message.
 std::string serialize(const QueryMessage& message);
+
+/// `text` with every invalid UTF-8 sequence replaced by U+FFFD. Data sources pass text values
+/// through it, so that what is hashed is exactly what JSON can carry.
+std::string to_valid_utf8(std::string_view text);
 
 /// The JSON size a row adds to a batch (what batching counts against kMaxBatchBytes).
 std::size_t encoded_size(const Row& row);
