@@ -10,7 +10,9 @@
 #include <memory>
 #include <thread>
 
+#include "gateway/client/sealed_credentials.hpp"
 #include "gateway/protocol/sas.hpp"
+#include "gateway/protocol/sealed.hpp"
 #include "gateway/relay/demo_pki.hpp"
 #include "gateway/relay/relay_server.hpp"
 #include "tests/fixtures/gateway_listener.hpp"
@@ -136,6 +138,28 @@ TEST_F(QueryThroughRelay, AGoodAnswerIsVerifiedAndItsRowsComeBack) {
   bool has_query_phase = false;
   for (const auto& p : outcome.result.phases) has_query_phase |= p.name == "query";
   EXPECT_TRUE(has_query_phase);
+}
+
+TEST_F(QueryThroughRelay, SealedCredentialsReachTheGatewayOpenableOnlyByItsKey) {
+  start();
+  listen(GatewayScript::good_rows);
+  auto pair = protocol::generate_gateway_key();
+  ASSERT_TRUE(pair) << pair.error().message;
+  const auto public_key = dir_.write("gateway.pub", pair->public_pem);
+  const auto password = dir_.write("db-password", "s3cr3t-db-password\n");
+  auto o = options();
+  auto sealed = seal_credentials_file(public_key, password);
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  o.sealed_credentials = *sealed;
+  const auto outcome = query(o);
+  EXPECT_EQ(outcome.result.status, core::Status::pass) << outcome.result.message;
+  const auto received = listener_->last_sealed_credentials();
+  EXPECT_EQ(received.find("s3cr3t-db-password"), std::string::npos);
+  auto key = protocol::GatewayKey::from_pem(pair->private_pem);
+  ASSERT_TRUE(key) << key.error().message;
+  const auto opened = key->open(received);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(opened->reveal(), "s3cr3t-db-password");
 }
 
 TEST_F(QueryThroughRelay, EachBrokenAnswerIsDiagnosedNeverReportedAsSuccess) {
