@@ -245,6 +245,17 @@ TEST_F(QueryThroughRelay, CancellingMidQueryIsCancelledNotAFailure) {
   EXPECT_EQ(outcome.result.status, core::Status::error);
 }
 
+TEST_F(QueryThroughRelay, LowerLayerFailuresKeepTheirOwnDiagnosis) {
+  start();
+  listen(GatewayScript::good_rows);
+  auto untrusted = options();
+  untrusted.tls.ca_file.clear();  // the demo CA is in no system store
+  untrusted.tls.use_system_store = true;
+  const auto tls = query(untrusted);
+  EXPECT_EQ(tls.result.diagnosis, Diagnosis::tls_untrusted) << tls.result.message;
+  EXPECT_EQ(listener_->accepts(), 0);
+}
+
 TEST_F(QueryThroughRelay, TheE2eCheckRunsThroughTheProbeDispatch) {
   start();
   listen(GatewayScript::good_rows);
