@@ -271,6 +271,12 @@ TEST_F(QueryThroughRelay, TheE2eCheckRunsThroughTheProbeDispatch) {
   EXPECT_EQ(result.kind, "e2e");
   EXPECT_EQ(result.status, core::Status::pass) << result.message;
   EXPECT_EQ(result.fact_text(probes::e2e::fact::rows), "3");
+  // The same spec again (as watch runs its plan): a connection of its own, a fresh sb-hc-id.
+  const auto again = probes::run_probe(spec, context);
+  EXPECT_EQ(again.status, core::Status::pass) << again.message;
+  const auto ids = listener_->accept_ids();
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_NE(ids[0], ids[1]);
 }
 
 TEST(PrepareQuery, RejectsWhatCannotReachAGateway) {

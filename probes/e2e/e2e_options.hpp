@@ -15,7 +15,8 @@ namespace gwprobe::probes::e2e {
 struct E2eOptions {
   static constexpr std::string_view kind = "e2e";
 
-  /// The sender's leg: websocket.path is "/$hc/PATH?sb-hc-action=connect&sb-hc-id=..." and
+  /// The sender's leg: websocket.path is "/$hc/PATH?sb-hc-action=connect&sb-hc-id=..." (the id
+  /// is replaced by a fresh one per connection) and
   /// websocket.token mints a token of a rule with Send rights. TLS, CA, proxy as for the probes.
   websocket::WebSocketOptions websocket;
   /// A name in the gateway's data-sources file; empty = the gateway's default.

@@ -60,6 +60,18 @@ std::string describe_end(const ConnectionEvent& e) {
   return "failed (" + e.end.detail + ")";
 }
 
+/// The sender's path with a fresh sb-hc-id (the connection's tracking id): a plan made once is
+/// run many times (`watch`), and each connection is its own.
+std::string with_fresh_id(const std::string& path) {
+  constexpr std::string_view kId = "sb-hc-id=";
+  const auto at = path.find(kId);
+  if (at == std::string::npos) return path;
+  const auto start = at + kId.size();
+  const auto end = path.find('&', start);
+  return path.substr(0, start) + protocol::random_guid() +
+         (end == std::string::npos ? std::string() : path.substr(end));
+}
+
 /// A rejected upgrade answered by the relay (not a proxy) says which relay failure it was.
 void rejudge_rejected_upgrade(core::ProbeResult& result, const std::string& url,
                               const ProbeContext& context) {
@@ -99,8 +111,10 @@ QueryExchange exchange(const core::Target& target, const E2eOptions& options,
   }
   if (!options.datasource.empty()) result.set_fact(fact::datasource, options.datasource);
 
+  websocket::WebSocketOptions sender = options.websocket;
+  sender.path = with_fresh_id(sender.path);
   websocket::WebSocketGroup group;
-  const auto id = websocket::open_websocket(target, options.websocket, context, group, result);
+  const auto id = websocket::open_websocket(target, sender, context, group, result);
   const std::string url = without_query(result.fact_text(websocket::fact::url));
   result.set_fact(fact::relay_url, url);
   if (!id) {
