@@ -85,6 +85,10 @@ core::Result<QueryMessage> parse_query_message(std::string_view json);
 /// One-line JSON of any query message.
 std::string serialize(const QueryMessage& message);
 
+/// `text` with every invalid UTF-8 sequence replaced by U+FFFD. Data sources pass text values
+/// through it, so that what is hashed is exactly what JSON can carry.
+std::string to_valid_utf8(std::string_view text);
+
 /// The JSON size a row adds to a batch (what batching counts against kMaxBatchBytes).
 std::size_t encoded_size(const Row& row);
 
