@@ -112,7 +112,9 @@ int run_gateway(const GatewayRunOptions& o) {
     if (!key) usage_error("--identity: " + key.error().message);
     identity = std::make_shared<const protocol::GatewayKey>(std::move(*key));
   }
-  options.identity = identity;
+  if (identity) {
+    options.open_sealed = [identity](std::string_view sealed) { return identity->open(sealed); };
+  }
 
   std::vector<datasource::DataSourceConfig> configs;
   if (!o.sqlite_file.empty()) {

@@ -220,7 +220,7 @@ struct GatewayAgent::Impl {
     const auto deadline = core::Deadline::after(options.query_timeout);
     RendezvousSink sink(group, *id, abort, deadline);
     const auto outcome =
-        serve_query(*request, *options.datasources, options.identity.get(), slots, sink, deadline);
+        serve_query(*request, *options.datasources, options.open_sealed, slots, sink, deadline);
     if (outcome.stage != "client") (void)sink.drain_to(0);
     if (outcome.ok) {
       log->info("query_done", {{"id", outcome.id},

@@ -14,7 +14,6 @@
 #include "core/secret.hpp"
 #include "gateway/agent/query_server.hpp"
 #include "gateway/agent/reconnect_schedule.hpp"
-#include "gateway/protocol/sealed.hpp"
 #include "gateway/relay/json_log.hpp"
 #include "probes/proxy/proxy_options.hpp"
 
@@ -32,8 +31,9 @@ struct GatewayAgentOptions {
   std::optional<probes::proxy::ProxyEndpoint> proxy;
   /// The data sources; the first is the default. Shared with the worker threads.
   std::shared_ptr<const DataSourceSet> datasources;
-  /// Opens sealed credentials in queries; null when the gateway has no identity.
-  std::shared_ptr<const protocol::GatewayKey> identity;
+  /// Opens sealed credentials in queries (the identity key's GatewayKey::open); empty when the
+  /// gateway has no identity.
+  SealedOpener open_sealed;
   /// Queries run at once; more get QueryError stage busy.
   std::size_t workers = 4;
   /// Lifetime of each minted SAS token; renewToken is sent at 80% of it.

@@ -128,7 +128,7 @@ void QuerySlots::release() {
 }
 
 QueryOutcome serve_query(std::string_view request_json, const DataSourceSet& sources,
-                         const protocol::GatewayKey* key, QuerySlots& slots, FrameSink& sink,
+                         const SealedOpener& open_sealed, QuerySlots& slots, FrameSink& sink,
                          const core::Deadline& deadline) {
   QueryOutcome outcome;
   if (request_json.size() > protocol::kMaxRequestBytes) {
@@ -157,12 +157,12 @@ QueryOutcome serve_query(std::string_view request_json, const DataSourceSet& sou
   outcome.datasource = source->name();
   std::optional<core::Secret> password;
   if (request->sealed_credentials) {
-    if (key == nullptr) {
+    if (!open_sealed) {
       return refuse(std::move(outcome), sink, QueryStage::credentials,
                     "the query carries sealed credentials but this gateway has no identity key "
                     "(--identity)");
     }
-    auto opened = key->open(*request->sealed_credentials);
+    auto opened = open_sealed(*request->sealed_credentials);
     if (!opened) {
       return refuse(std::move(outcome), sink, QueryStage::credentials,
                     "cannot open the sealed credentials: " + opened.error().message);

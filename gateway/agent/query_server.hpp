@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,12 @@
 #include "core/result.hpp"
 #include "gateway/datasource/datasource.hpp"
 #include "gateway/protocol/query_messages.hpp"
-#include "gateway/protocol/sealed.hpp"
 
 namespace gwprobe::gateway::agent {
+
+/// Opens a query's sealed credentials (GatewayKey::open of the gateway's identity); empty when
+/// the gateway has no identity key.
+using SealedOpener = std::function<core::Result<core::Secret>(std::string_view sealed)>;
 
 /// Where the answer frames go. send() may block while the connection is behind (that is the
 /// bounded outbound queue); it fails (network) when the client went away, which stops the
@@ -72,9 +76,9 @@ struct QueryOutcome {
 };
 
 /// Serves one request (the rendezvous' first text message). Every answer ends with a trailer
-/// or a queryError unless the sink fails. `key` may be null (no gateway identity configured).
+/// or a queryError unless the sink fails.
 QueryOutcome serve_query(std::string_view request_json, const DataSourceSet& sources,
-                         const protocol::GatewayKey* key, QuerySlots& slots, FrameSink& sink,
+                         const SealedOpener& open_sealed, QuerySlots& slots, FrameSink& sink,
                          const core::Deadline& deadline);
 
 }  // namespace gwprobe::gateway::agent
