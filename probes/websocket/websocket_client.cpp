@@ -274,10 +274,7 @@ struct WebSocketGroup::Impl {
     c.ws.text(true);
     c.ws.async_write(net::buffer(c.outgoing.front()), [this, id](error_code ec, std::size_t) {
       auto& conn = at(id);
-      if (ec) {
-        conn.outgoing.clear();
-        return push_end(id, ec);
-      }
+      if (ec) return push_end(id, ec);  // the unsent messages stay counted: they never went out
       conn.outgoing.pop_front();
       if (!conn.outgoing.empty() && conn.open) write_next(id);
     });
@@ -411,8 +408,7 @@ void WebSocketGroup::send_text(std::size_t id, const std::string& text) {
 }
 
 std::size_t WebSocketGroup::pending_sends(std::size_t id) const {
-  const auto& c = *impl_->connections.at(id);
-  return c.open ? c.outgoing.size() : 0;
+  return impl_->connections.at(id)->outgoing.size();
 }
 
 void WebSocketGroup::close(std::size_t id) {
