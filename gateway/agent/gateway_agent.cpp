@@ -142,7 +142,7 @@ struct GatewayAgent::Impl {
       : options(std::move(o)),
         log(std::move(l)),
         slots(options.workers),
-        max_handlers(std::max<std::size_t>(16, options.workers * 4)) {}
+        max_handlers(std::max<std::size_t>(64, options.workers * 8)) {}
 
   ws::WebSocketOptions websocket_options(std::string path, bool with_token) const {
     ws::WebSocketOptions w;
