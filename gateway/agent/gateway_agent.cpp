@@ -286,7 +286,7 @@ struct GatewayAgent::Impl {
         group.send_text(id, protocol::serialize(protocol::ControlMessage{
                                 protocol::RenewTokenCommand{mint_token().reveal()}}));
         next_renew = now + renew_every;
-        log->debug("token_renewed", {{"rule", options.key_name}});
+        log->info("token_renewed", {{"rule", options.key_name}});
       }
       const auto until = std::min({next_load, next_renew, now + std::chrono::seconds(1)});
       for (const auto& e : group.wait(until, stop)) {

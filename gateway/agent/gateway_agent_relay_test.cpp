@@ -134,7 +134,8 @@ class AgentFixture : public ::testing::Test {
 
   std::string url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/$hc/" + kPath; }
 
-  void start_agent(std::size_t rows, std::size_t workers = 4) {
+  void start_agent(std::size_t rows, std::size_t workers = 4,
+                   std::chrono::seconds token_ttl = std::chrono::seconds(3600)) {
     auto set = std::make_shared<DataSourceSet>();
     auto fake = std::make_unique<FakeSource>(rows);
     source_ = fake.get();
@@ -147,6 +148,7 @@ class AgentFixture : public ::testing::Test {
     o.datasources = set;
     o.workers = workers;
     o.load_interval = 500ms;
+    o.token_ttl = token_ttl;
     o.stop_grace = 2s;
     auto log = std::make_shared<relay::JsonLog>([this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
@@ -296,6 +298,16 @@ TEST_F(AgentFixture, TheAgentIsBackWithinTheCapAfterTheRelayRestarts) {
                                          std::chrono::steady_clock::now() - restarted)
                                          .count()));
   EXPECT_TRUE(ask("after", "select").trailer.has_value());
+}
+
+TEST_F(AgentFixture, TheTokenIsRenewedBeforeItExpiresSoTheRelayKeepsTheListener) {
+  start_agent(1, 4, std::chrono::seconds(10));  // renewed at 8 s; the relay drops it at 10 s
+  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(eventually([&] { return count("token_renewed") >= 1; }, 10s)) << log();
+  std::this_thread::sleep_for(4s);  // past the first token's expiry
+  EXPECT_EQ(count("gateway_disconnected"), 0u) << log();
+  EXPECT_EQ(count("gateway_connected"), 1u);
+  EXPECT_TRUE(ask("late", "select").trailer.has_value());
 }
 
 TEST_F(AgentFixture, InvalidOptionsFailRunWithoutTouchingTheNetwork) {
