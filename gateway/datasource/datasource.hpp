@@ -66,9 +66,16 @@ struct DataSourceConfig {
 ///     conninfo = "host=db.corp port=5432 dbname=orders user=gateway"
 ///     password_sealed = "gwp-sealed-v1:..."
 ///
-/// The first one is the default. Errors say file:line:column and what was expected (unknown
-/// keys, a clear-text `password`, a conninfo that holds a password, duplicate names...).
+/// The first one is the default. A relative sqlite `path` is taken relative to the file's own
+/// directory. Errors (invalid_input) say file:line:column and what was expected (unknown keys, a
+/// clear-text `password`, a conninfo that holds a password, duplicate names...) and never quote a
+/// password; a missing file is not_found, an unreadable one io.
 core::Result<std::vector<DataSourceConfig>> load_datasources(const std::string& path);
+
+/// load_datasources on text already read; `source_name` is what messages call the file (and
+/// whose directory relative sqlite paths are taken from).
+core::Result<std::vector<DataSourceConfig>> parse_datasources(std::string_view toml_text,
+                                                              std::string_view source_name);
 
 /// Builds the data source. A sealed password is opened here with `key` (required then); a
 /// postgres source is not connected until a query runs.
