@@ -1,15 +1,17 @@
 // GatewayAgent: the control loop on the calling thread (one WebSocketGroup per control
-// connection), and one short-lived thread per accepted rendezvous with its own group, so no
-// WebSocket is ever touched by two threads. Query slots bound the work; the thread count is
-// bounded too (accepts beyond it are dropped and logged).
+// connection) queues accepts for a fixed pool of rendezvous threads, each serving one
+// rendezvous at a time with its own group, so no WebSocket is ever touched by two threads.
+// Query slots bound the queries; the pool and the accept queue are bounded too.
 #include "gateway/agent/gateway_agent.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <list>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/url.hpp"
 #include "gateway/agent/load_sampler.hpp"
@@ -28,6 +30,8 @@ using std::chrono::milliseconds;
 
 /// Answer frames a rendezvous may have queued before the worker producing them waits.
 constexpr std::size_t kMaxQueuedFrames = 4;
+/// Accepts waiting for a rendezvous thread.
+constexpr std::size_t kMaxQueuedAccepts = 4096;
 
 std::int64_t ms_since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(SteadyClock::now() - start).count();
@@ -131,18 +135,17 @@ struct GatewayAgent::Impl {
   /// Cuts running rendezvous when the stop grace is over.
   core::CancelToken abort;
 
-  struct Handler {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
-  };
-  std::list<Handler> handlers;
-  std::size_t max_handlers;
+  /// Accepted rendezvous (their path and query) waiting for a rendezvous thread. Bounded:
+  /// beyond it an accept is dropped (logged), and the relay answers that sender 504 in time.
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
+  std::deque<std::string> queue;
+  std::size_t busy_threads = 0;  ///< threads serving a rendezvous (under queue_mutex)
+  bool closing = false;          ///< no more accepts are taken from the queue
+  std::vector<std::thread> pool;
 
   Impl(GatewayAgentOptions o, std::shared_ptr<relay::JsonLog> l)
-      : options(std::move(o)),
-        log(std::move(l)),
-        slots(options.workers),
-        max_handlers(std::max<std::size_t>(64, options.workers * 8)) {}
+      : options(std::move(o)), log(std::move(l)), slots(options.workers) {}
 
   ws::WebSocketOptions websocket_options(std::string path, bool with_token) const {
     ws::WebSocketOptions w;
@@ -174,15 +177,55 @@ struct GatewayAgent::Impl {
     return c;
   }
 
-  void reap(bool all) {
-    for (auto it = handlers.begin(); it != handlers.end();) {
-      if (all || it->done->load()) {
-        it->thread.join();
-        it = handlers.erase(it);
-      } else {
-        ++it;
-      }
+  /// Rendezvous threads: more than the query slots, since most of a rendezvous is the TLS
+  /// handshake and waiting for the request, and a query beyond the slots still needs a thread
+  /// to be told "busy".
+  std::size_t pool_size() const { return std::max<std::size_t>(32, options.workers * 4); }
+
+  void start_pool() {
+    for (std::size_t i = 0; i < pool_size(); ++i) {
+      pool.emplace_back([this] { rendezvous_thread(); });
     }
+  }
+
+  void rendezvous_thread() {
+    for (;;) {
+      std::string path;
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_changed.wait(lock, [&] { return closing || !queue.empty(); });
+        if (closing) return;
+        path = std::move(queue.front());
+        queue.pop_front();
+        ++busy_threads;
+      }
+      try {
+        serve_rendezvous(path);
+      } catch (const std::exception& e) {
+        log->error("query_failed", {{"stage", "internal"}, {"message", e.what()}});
+      }
+      std::lock_guard lock(queue_mutex);
+      --busy_threads;
+      queue_changed.notify_all();
+    }
+  }
+
+  /// Stops taking accepts; waits up to `grace` for running rendezvous, then cuts them.
+  void stop_pool(std::chrono::milliseconds grace) {
+    {
+      std::unique_lock lock(queue_mutex);
+      closing = true;
+      const auto dropped = queue.size();
+      queue.clear();
+      queue_changed.notify_all();
+      if (dropped > 0) {
+        log->info("accepts_dropped", {{"reason", "stopping"}, {"count", dropped}});
+      }
+      queue_changed.wait_for(lock, grace, [&] { return busy_threads == 0; });
+    }
+    abort.cancel();
+    for (auto& t : pool) t.join();
+    pool.clear();
   }
 
   /// One rendezvous, on its own thread: open it, read the request, serve it, close.
@@ -243,28 +286,19 @@ struct GatewayAgent::Impl {
   }
 
   void on_accept(const protocol::AcceptCommand& accept) {
-    reap(false);
-    const auto path = path_and_query(accept.address);
+    auto path = path_and_query(accept.address);
     if (!path) {
       log->warn("accept_ignored", {{"reason", "the accept address is not a URL"}});
       return;
     }
-    if (handlers.size() >= max_handlers) {
+    std::lock_guard lock(queue_mutex);
+    if (queue.size() >= kMaxQueuedAccepts) {
       log->warn("accept_dropped",
-                {{"reason", "too many rendezvous open"}, {"open", handlers.size()}});
+                {{"reason", "too many accepts waiting"}, {"waiting", queue.size()}});
       return;
     }
-    Handler h;
-    auto done = h.done;
-    h.thread = std::thread([this, p = *path, done] {
-      try {
-        serve_rendezvous(p);
-      } catch (const std::exception& e) {
-        log->error("query_failed", {{"stage", "internal"}, {"message", e.what()}});
-      }
-      done->store(true);
-    });
-    handlers.push_back(std::move(h));
+    queue.push_back(std::move(*path));
+    queue_changed.notify_one();
   }
 
   /// One control connection, from open to loss. Returns why it ended.
@@ -288,7 +322,7 @@ struct GatewayAgent::Impl {
         next_renew = now + renew_every;
         log->info("token_renewed", {{"rule", options.key_name}});
       }
-      const auto until = std::min({next_load, next_renew, now + std::chrono::seconds(1)});
+      const auto until = std::min(next_load, next_renew);
       for (const auto& e : group.wait(until, stop)) {
         if (e.kind == ws::ConnectionEvent::Kind::ended) {
           std::string reason = std::string(ws::to_string(e.end.kind));
@@ -318,15 +352,14 @@ struct GatewayAgent::Impl {
         }
         return "stopping";
       }
-      reap(false);
     }
   }
 
   void run(const core::CancelToken& stop) {
     ReconnectSchedule schedule(options.reconnect, {});
     const std::string where = url.origin() + url.path;
+    start_pool();
     while (!stop.cancelled()) {
-      reap(false);
       ws::WebSocketGroup group;
       core::ProbeResult result;
       const auto started = SteadyClock::now();
@@ -372,14 +405,7 @@ struct GatewayAgent::Impl {
       if (stop.wait_for(delay)) break;
     }
     // Graceful: no new accepts; running queries get stop_grace to finish.
-    const auto grace_until = SteadyClock::now() + options.stop_grace;
-    while (SteadyClock::now() < grace_until) {
-      reap(false);
-      if (handlers.empty()) break;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    abort.cancel();
-    reap(true);
+    stop_pool(options.stop_grace);
     log->info("gateway_stopped", {});
   }
 };
