@@ -16,10 +16,12 @@
 #include <sstream>
 #include <thread>
 
+#include "core/url.hpp"
 #include "gateway/protocol/sas.hpp"
 #include "probes/probe.hpp"
 #include "probes/websocket/websocket_probe.hpp"
 #include "tests/fixtures/child_process.hpp"
+#include "tests/fixtures/http_proxy.hpp"
 #include "tests/fixtures/scratch_dir.hpp"
 #include "tests/fixtures/subprocess.hpp"
 
@@ -135,7 +137,8 @@ class AgentFixture : public ::testing::Test {
   std::string url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/$hc/" + kPath; }
 
   void start_agent(std::size_t rows, std::size_t workers = 4,
-                   std::chrono::seconds token_ttl = std::chrono::seconds(3600)) {
+                   std::chrono::seconds token_ttl = std::chrono::seconds(3600),
+                   std::optional<probes::proxy::ProxyEndpoint> proxy = std::nullopt) {
     auto set = std::make_shared<DataSourceSet>();
     auto fake = std::make_unique<FakeSource>(rows);
     source_ = fake.get();
@@ -149,6 +152,7 @@ class AgentFixture : public ::testing::Test {
     o.workers = workers;
     o.load_interval = 500ms;
     o.token_ttl = token_ttl;
+    o.proxy = std::move(proxy);
     o.stop_grace = 2s;
     auto log = std::make_shared<relay::JsonLog>([this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
@@ -308,6 +312,26 @@ TEST_F(AgentFixture, TheTokenIsRenewedBeforeItExpiresSoTheRelayKeepsTheListener)
   EXPECT_EQ(count("gateway_disconnected"), 0u) << log();
   EXPECT_EQ(count("gateway_connected"), 1u);
   EXPECT_TRUE(ask("late", "select").trailer.has_value());
+}
+
+TEST_F(AgentFixture, ThroughAnAuthenticatingProxyBothLegsAreTunnelled) {
+  testing::HttpProxyConfig config;
+  config.user = "alice";
+  config.password = "proxy-pass-9876";
+  testing::HttpProxy proxy(config);
+  probes::proxy::ProxyEndpoint endpoint;
+  endpoint.url =
+      core::parse_url("http://alice:proxy-pass-9876@127.0.0.1:" + std::to_string(proxy.port()))
+          .value();
+  endpoint.source = "from --proxy";
+  start_agent(7, 4, std::chrono::seconds(3600), endpoint);
+  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  const auto a = ask("via-proxy", "select");
+  ASSERT_TRUE(a.trailer.has_value()) << a.failure << log();
+  EXPECT_EQ(a.trailer->rows, 7u);
+  EXPECT_GE(proxy.tunnels(), 2);  // the control channel and the rendezvous
+  for (const auto& r : proxy.requests()) EXPECT_EQ(r.method, "CONNECT");
+  EXPECT_THAT(log(), Not(HasSubstr("proxy-pass-9876")));
 }
 
 TEST_F(AgentFixture, InvalidOptionsFailRunWithoutTouchingTheNetwork) {
