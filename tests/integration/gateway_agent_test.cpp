@@ -287,16 +287,33 @@ TEST_F(GatewayAgentTest, ServesAWholeAnswerThenADatabaseErrorThenTheNextQuery) {
   expect_no_secrets(relay.child().err());
 }
 
-/// Polls the relay's /$status until `path` has a member online.
-bool listener_online(std::uint16_t port) {
+/// The relay's /$status?format=json (null when it cannot be read).
+nlohmann::json relay_status(std::uint16_t port) {
   ProcessOptions o = no_proxy_env();
   o.timeout = 3s;
   const auto r =
       testing::run_process({kCurl, "-s", "--max-time", "2", "--cacert", material().file("ca.pem"),
                             "https://127.0.0.1:" + std::to_string(port) + "/$status?format=json"},
                            o);
-  if (r.exit_code != 0) return false;
-  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (r.exit_code != 0) return nullptr;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+/// The memory fraction the first online member of kHcPath reported (gwprobeLoad), or -1.
+double reported_memory(std::uint16_t port) {
+  const auto j = relay_status(port);
+  if (!j.is_object() || !j.contains("clusters")) return -1;
+  for (const auto& c : j["clusters"]) {
+    if (c.value("path", "") == kHcPath && !c["online"].empty()) {
+      return c["online"][0].value("memory", -1.0);
+    }
+  }
+  return -1;
+}
+
+/// True once the relay's /$status shows a member of kHcPath online.
+bool listener_online(std::uint16_t port) {
+  const auto j = relay_status(port);
   if (!j.is_object() || !j.contains("clusters")) return false;
   for (const auto& c : j["clusters"]) {
     if (c.value("path", "") == kHcPath && !c["online"].empty()) return true;
@@ -312,6 +329,8 @@ TEST_F(GatewayAgentTest, ARelayKilledMidStreamEndsTheAnswerAndTheAgentIsBackWith
   Gateway gateway(port, material().big_db, material().file("gateway.key"));
   ASSERT_TRUE(gateway.wait_for("gateway_connected", 1, 15s)) << gateway.child().err();
   ASSERT_TRUE(eventually([&] { return listener_online(port); }, 5s));
+  // Its gwprobeLoad reports (every second here) reach the relay.
+  EXPECT_TRUE(eventually([&] { return reported_memory(port) > 0.0; }, 5s));
 
   // (b) the relay dies after the first frame of a 200,000-row answer.
   const auto cut = ask(port, query("q-cut", "select * from sample"), [&] {
