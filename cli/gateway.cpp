@@ -70,10 +70,11 @@ std::string read_file_or_exit(const std::string& path, const char* what) {
   return text.str();
 }
 
-/// A secret file's content without the trailing newline; never echoed.
+/// A secret file's content without its line ending (spaces are kept: they may be part of a
+/// password); never echoed.
 core::Secret read_secret_file(const std::string& path, const char* what) {
   std::string s = read_file_or_exit(path, what);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   if (s.empty()) usage_error(std::string(what) + " '" + path + "' is empty");
   return core::Secret(std::move(s));
 }
