@@ -213,10 +213,10 @@ struct WebSocketGroup::Impl {
     ws::stream<TransportStream> ws;
     beast::flat_buffer buffer;
     ws::response_type response;
-    std::string outgoing;
-    bool open = false;      ///< upgraded and not ended
-    bool watching = false;  ///< a read is pending
-    bool closing = false;   ///< we closed it: its end is not an event
+    std::deque<std::string> outgoing;  ///< text messages to send; front() is being written
+    bool open = false;                 ///< upgraded and not ended
+    bool watching = false;             ///< a read is pending
+    bool closing = false;              ///< we closed it: its end is not an event
   };
 
   net::io_context io;  // declared first: destroyed after the connections' descriptors
@@ -265,6 +265,18 @@ struct WebSocketGroup::Impl {
       conn.buffer.consume(conn.buffer.size());
       events.push_back(std::move(e));
       if (conn.open && conn.watching) start_read(id);
+    });
+  }
+
+  /// Writes the front of `id`'s queue, then the next one.
+  void write_next(std::size_t id) {
+    auto& c = at(id);
+    c.ws.text(true);
+    c.ws.async_write(net::buffer(c.outgoing.front()), [this, id](error_code ec, std::size_t) {
+      auto& conn = at(id);
+      if (ec) return push_end(id, ec);  // the unsent messages stay counted: they never went out
+      conn.outgoing.pop_front();
+      if (!conn.outgoing.empty() && conn.open) write_next(id);
     });
   }
 
@@ -390,12 +402,13 @@ void WebSocketGroup::ping(std::size_t id, const std::string& payload) {
 
 void WebSocketGroup::send_text(std::size_t id, const std::string& text) {
   auto& c = impl_->at(id);
-  if (!c.open) return;
-  c.outgoing = text;
-  c.ws.text(true);
-  c.ws.async_write(net::buffer(c.outgoing), [impl = impl_.get(), id](error_code ec, std::size_t) {
-    if (ec) impl->push_end(id, ec);
-  });
+  if (!c.open || c.closing) return;
+  c.outgoing.push_back(text);
+  if (c.outgoing.size() == 1) impl_->write_next(id);
+}
+
+std::size_t WebSocketGroup::pending_sends(std::size_t id) const {
+  return impl_->connections.at(id)->outgoing.size();
 }
 
 void WebSocketGroup::close(std::size_t id) {
