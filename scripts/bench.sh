@@ -12,9 +12,10 @@ BIN=build/release
 declare -A BENCHES=(
   [fanout]="/usr/bin/python3 tests/bench/fanout.py $BIN/cli/gwprobe"
   [relay]="timeout 900 $BIN/tests/bench/relay_bench"
+  [gateway]="timeout 600 $BIN/tests/bench/gateway_bench"
   [watch]="/usr/bin/python3 tests/bench/watch_soak.py $BIN/cli/gwprobe"
 )
-ORDER=(fanout relay watch)
+ORDER=(fanout relay gateway watch)
 
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${ORDER[@]}")

@@ -81,8 +81,8 @@ declare -A KNOB_HELP=(
   [idle_ports]="ports of intercept_host whose connections the cutter watches"
   [intercept_host]="host whose traffic the transparent haproxy / conntrack cutters intercept"
   [postgres]="off | running | stopped: throwaway PostgreSQL cluster on db.lab.test:$DB_PORT (stopped = initialised, not running)"
-  [cloud_command]="a shell command started in the cloud namespace (hook for the bundled relay/gateway); LAB_* variables are exported"
-  [cloud_command_wait]="ADDR:PORT the cloud_command must listen on before up returns"
+  [cloud_command]="a shell command started in the cloud namespace (hook for the bundled relay/gateway); LAB_* variables, LAB_SCRIPTS (scripts/lab) and GWPROBE (when the caller set it) are exported"
+  [cloud_command_wait]="ADDR:PORT the cloud_command must listen on before up returns, or file:NAME it must write (non-empty) under \$LAB_DIR/cloud"
 )
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -335,8 +335,10 @@ validate_knobs() {
     die "knob idle_cutter=squid needs squid=on"
   fi
   if [ -n "${KNOB[cloud_command_wait]}" ]; then
-    [[ ${KNOB[cloud_command_wait]} =~ ^([0-9.]+):([0-9]+)$ ]] && valid_ipv4 "${BASH_REMATCH[1]}" &&
-      valid_port_spec "${BASH_REMATCH[2]}" || die "knob cloud_command_wait: expected ADDR:PORT"
+    [[ ${KNOB[cloud_command_wait]} =~ ^file:[A-Za-z0-9._-]+$ ]] ||
+      { [[ ${KNOB[cloud_command_wait]} =~ ^([0-9.]+):([0-9]+)$ ]] && valid_ipv4 "${BASH_REMATCH[1]}" &&
+        valid_port_spec "${BASH_REMATCH[2]}"; } ||
+      die "knob cloud_command_wait: expected ADDR:PORT or file:NAME"
     [ -n "${KNOB[cloud_command]}" ] || die "knob cloud_command_wait needs cloud_command"
   fi
 }
@@ -785,9 +787,11 @@ start_cloud_command() {
   [ -n "${KNOB[cloud_command]}" ] || return 0
   mkdir -p "$LAB_DIR/cloud"
   printf '%s\n' "${KNOB[cloud_command]}" >"$LAB_DIR/cloud/command.sh"
-  (export_lab_env; start_daemon cloud-command "$NS_CLOUD" "$LAB_DIR/cloud/command.log" \
+  (export_lab_env; export LAB_SCRIPTS="$SCRIPT_DIR/lab"; start_daemon cloud-command "$NS_CLOUD" "$LAB_DIR/cloud/command.log" \
     bash "$LAB_DIR/cloud/command.sh")
-  if [ -n "${KNOB[cloud_command_wait]}" ]; then
+  if [[ ${KNOB[cloud_command_wait]} == file:* ]]; then
+    WAITS+=("file $LAB_DIR/cloud/${KNOB[cloud_command_wait]#file:} - - cloud-command")
+  elif [ -n "${KNOB[cloud_command_wait]}" ]; then
     WAITS+=("tcp $NS_CLOUD ${KNOB[cloud_command_wait]%:*} ${KNOB[cloud_command_wait]##*:} cloud-command")
   fi
 }

@@ -32,8 +32,6 @@ using beast::error_code;
 /// The longest Beast may buffer of one incoming message (a relay's control messages are small;
 /// an echo test sends a few bytes).
 constexpr std::size_t kMaxMessage = std::size_t{1} << 20;
-/// Messages send_text may queue behind the one being written.
-constexpr std::size_t kMaxQueuedMessages = 1024;
 
 /// An Asio AsyncStream over a Transport: each operation first tries the transport without
 /// blocking and, when it asks to wait, waits for the descriptor's readiness in the direction it
@@ -215,11 +213,11 @@ struct WebSocketGroup::Impl {
     ws::stream<TransportStream> ws;
     beast::flat_buffer buffer;
     ws::response_type response;
-    std::deque<std::string> outgoing;  ///< front: being written; bounded by kMaxQueuedMessages
-    bool close_after_writes = false;   ///< close() came while messages were queued
+    std::deque<std::string> outgoing;  ///< text messages to send; front() is being written
     bool open = false;                 ///< upgraded and not ended
     bool watching = false;             ///< a read is pending
     bool closing = false;              ///< we closed it: its end is not an event
+    bool close_after_writes = false;   ///< close() came while messages were queued
   };
 
   net::io_context io;  // declared first: destroyed after the connections' descriptors
@@ -271,20 +269,18 @@ struct WebSocketGroup::Impl {
     });
   }
 
-  /// Writes the front of the connection's queue; each completion starts the next, so at most
-  /// one write is pending (Beast's rule), and a deferred close() follows the last message.
+  /// Writes the front of `id`'s queue, then the next one.
   void write_next(std::size_t id) {
     auto& c = at(id);
     c.ws.text(true);
     c.ws.async_write(net::buffer(c.outgoing.front()), [this, id](error_code ec, std::size_t) {
       auto& conn = at(id);
-      if (ec) {
-        conn.outgoing.clear();
-        return push_end(id, ec);
-      }
+      if (ec) return push_end(id, ec);  // the unsent messages stay counted: they never went out
       conn.outgoing.pop_front();
-      if (!conn.outgoing.empty()) return write_next(id);
-      if (conn.close_after_writes && conn.open && !conn.closing) close_now(id);
+      if (!conn.outgoing.empty() && conn.open) return write_next(id);
+      if (conn.outgoing.empty() && conn.close_after_writes && conn.open && !conn.closing) {
+        close_now(id);
+      }
     });
   }
 
@@ -418,20 +414,20 @@ void WebSocketGroup::ping(std::size_t id, const std::string& payload) {
 void WebSocketGroup::send_text(std::size_t id, const std::string& text) {
   auto& c = impl_->at(id);
   if (!c.open || c.closing || c.close_after_writes) return;
-  if (c.outgoing.size() >= kMaxQueuedMessages) {
-    // A peer that reads nothing while we keep sending: end it rather than buffer without limit.
-    c.ws.next_layer().close();
-    return;
-  }
   c.outgoing.push_back(text);
   if (c.outgoing.size() == 1) impl_->write_next(id);
+}
+
+std::size_t WebSocketGroup::pending_sends(std::size_t id) const {
+  return impl_->connections.at(id)->outgoing.size();
 }
 
 void WebSocketGroup::close(std::size_t id) {
   auto& c = impl_->at(id);
   if (!c.open || c.closing) return;
   if (!c.outgoing.empty()) {
-    c.close_after_writes = true;  // write_next closes once the queued messages are out
+    // The queued messages go first (a close frame must not overtake them).
+    c.close_after_writes = true;
     return;
   }
   impl_->close_now(id);

@@ -70,10 +70,15 @@ class WebSocketGroup {
   void watch(std::size_t id);
   /// Sends a ping (the answer arrives as a pong event; watch() must be on).
   void ping(std::size_t id, const std::string& payload);
-  /// Sends a text message; messages sent while one is being written queue behind it (in order,
-  /// up to a limit: a peer that lets more pile up is disconnected).
+  /// Sends a text message. Messages queue behind one another, so several may be sent without
+  /// waiting; pending_sends() says how many are not yet written (a sender that must not run
+  /// ahead of the socket waits until it drops).
   void send_text(std::size_t id, const std::string& text);
-  /// Sends a close frame (best effort, after any queued messages) and stops watching.
+  /// Text messages of `id` queued or being written: 0 once the socket took them all. After the
+  /// connection ended it stays at the number that never went out (so 0 then means every
+  /// message was written before the end).
+  std::size_t pending_sends(std::size_t id) const;
+  /// Sends a close frame (best effort, after the messages still queued) and stops watching.
   void close(std::size_t id);
   bool is_open(std::size_t id) const;
 

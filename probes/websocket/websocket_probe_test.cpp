@@ -113,6 +113,30 @@ TEST(WebSocketProbe, AnEchoServerUpgradesAndAnswersThePingDirectly) {
   EXPECT_NE(r.fact("ws_ping_rtt_ms"), nullptr);
 }
 
+TEST(WebSocketGroup, TextMessagesSentBackToBackQueueAndArriveInOrder) {
+  WebSocketServer server(WebSocketServerConfig{});
+  WebSocketGroup group;
+  core::ProbeResult into;
+  const auto id = open_websocket(core::Target{"127.0.0.1", server.port()}, plain(), context_with(),
+                                 group, into);
+  ASSERT_TRUE(id.has_value()) << into.message;
+  group.watch(*id);
+  constexpr int kMessages = 40;
+  const std::string filler(4000, 'x');
+  for (int i = 0; i < kMessages; ++i) group.send_text(*id, std::to_string(i) + filler);
+  EXPECT_GT(group.pending_sends(*id), 0u);  // nothing is written before the loop runs
+  std::vector<std::string> echoed;
+  const auto until = core::SteadyClock::now() + kTestBudget;
+  while (echoed.size() < kMessages && core::SteadyClock::now() < until) {
+    for (const auto& e : group.wait(until, core::CancelToken{})) {
+      if (e.kind == ConnectionEvent::Kind::message) echoed.push_back(e.detail);
+    }
+  }
+  ASSERT_EQ(echoed.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(echoed[i], std::to_string(i) + filler);
+  EXPECT_EQ(group.pending_sends(*id), 0u);
+}
+
 TEST(WebSocketProbe, TheUpgradeIsShapedLikeTheGatewaysListenerRequest) {
   WebSocketServer server(WebSocketServerConfig{});
   auto options = plain();

@@ -459,15 +459,20 @@ def _raise_interrupted(signum, _frame):
 class Lab:
     """A lab brought up by scripts/lab.sh; down() is safe to call whatever happened."""
 
-    def __init__(self, script, name):
+    def __init__(self, script, name, gwprobe=None):
         self.script = script
         self.name = name
+        self.gwprobe = gwprobe
         self.env = {}
         self.dir = None
 
     def up(self, knobs):
+        # A cloud_command (the bundled relay and gateway) runs "$GWPROBE": the binary under test.
+        env = dict(os.environ)
+        if self.gwprobe:
+            env["GWPROBE"] = os.path.abspath(self.gwprobe)
         code, out, err, timed_out = run_child([self.script, "up", "--name", self.name] + knobs,
-                                              LAB_UP_TIMEOUT_S)
+                                              LAB_UP_TIMEOUT_S, env=env)
         if code != 0 or timed_out:
             raise LabError(f"lab up failed (exit {code}{', timed out' if timed_out else ''}):\n"
                            + err.strip())
@@ -645,7 +650,7 @@ def main(argv=None):
 
     if opts.artifacts:
         os.makedirs(opts.artifacts, exist_ok=True)
-    lab = Lab(opts.lab_script, opts.lab_name or new_lab_name())
+    lab = Lab(opts.lab_script, opts.lab_name or new_lab_name(), opts.gwprobe)
     old_handlers = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
     outcome, messages, report = EXIT_FAIL, [], None
     try:
