@@ -71,7 +71,7 @@ class RendezvousSink : public FrameSink {
         return core::fail(core::FailureKind::timeout, "the client stopped reading");
       }
       const auto until = std::min(deadline_.when(), SteadyClock::now() + std::chrono::seconds(1));
-      (void)group_.wait(until, abort_);  // an end shows in is_open() above
+      group_.drain(id_, limit, until, abort_);  // an end shows in is_open() above
     }
     return {};
   }

@@ -78,6 +78,11 @@ class WebSocketGroup {
   /// connection ended it stays at the number that never went out (so 0 then means every
   /// message was written before the end).
   std::size_t pending_sends(std::size_t id) const;
+  /// Runs the loop until at most `limit` text messages of `id` are unsent, the connection is no
+  /// longer open, `until` passes or `cancel` fires. Events that arrive meanwhile stay queued for
+  /// wait(). (wait() itself returns only on events, and a finished write is not one.)
+  void drain(std::size_t id, std::size_t limit, core::SteadyClock::time_point until,
+             const core::CancelToken& cancel);
   /// Sends a close frame (best effort, after the messages still queued) and stops watching.
   void close(std::size_t id);
   bool is_open(std::size_t id) const;
