@@ -137,6 +137,24 @@ TEST(WebSocketGroup, TextMessagesSentBackToBackQueueAndArriveInOrder) {
   EXPECT_EQ(group.pending_sends(*id), 0u);
 }
 
+TEST(WebSocketGroup, DrainReturnsWhenTheQueueIsWrittenNotAtItsTimeLimit) {
+  // wait() returns on events only; a sender that must not outrun the socket uses drain(), which
+  // returns as soon as the writes are done (the agent once spent 1 s per batch in wait()).
+  WebSocketServer server(WebSocketServerConfig{});
+  WebSocketGroup group;
+  core::ProbeResult into;
+  const auto id = open_websocket(core::Target{"127.0.0.1", server.port()}, plain(), context_with(),
+                                 group, into);
+  ASSERT_TRUE(id.has_value()) << into.message;
+  const std::string filler(4000, 'y');
+  for (int i = 0; i < 20; ++i) group.send_text(*id, filler);
+  const auto limit = core::SteadyClock::now() + std::chrono::minutes(5);
+  group.drain(*id, 0, limit, core::CancelToken{});
+  EXPECT_EQ(group.pending_sends(*id), 0u);
+  EXPECT_LT(core::SteadyClock::now(), limit);
+  EXPECT_TRUE(group.is_open(*id));
+}
+
 TEST(WebSocketProbe, TheUpgradeIsShapedLikeTheGatewaysListenerRequest) {
   WebSocketServer server(WebSocketServerConfig{});
   auto options = plain();
