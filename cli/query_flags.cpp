@@ -24,8 +24,9 @@ void add_query_flags(CLI::App& command, QueryFlags& flags, const std::string& re
   command.add_option("--servername", flags.servername, "SNI and name to verify (default: HOST)");
   command.add_option("--datasource", flags.datasource,
                      "Data source name on the gateway (default: the gateway's default)");
-  command.add_option("--gateway-public-key", flags.gateway_public_key,
-                     "The gateway's public key (gateway.pub): seal --credentials-file to it");
+  command.add_option(
+      "--gateway-public-key", flags.gateway_public_key,
+      "The gateway's public key (gateway-identity.pub): seal --credentials-file to it");
   command.add_option("--credentials-file", flags.credentials_file,
                      "File holding the data-source password, sent sealed (never in clear)");
   add_proxy_flags(command, flags.proxy);

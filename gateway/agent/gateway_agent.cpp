@@ -1,5 +1,5 @@
 // GatewayAgent: the control loop on the calling thread (one WebSocketGroup per control
-// connection) queues accepts for a fixed pool of rendezvous threads, each serving one
+// connection) queues accepts for a pool of rendezvous threads (started on demand), each serving one
 // rendezvous at a time with its own group, so no WebSocket is ever touched by two threads.
 // Query slots bound the queries; the pool and the accept queue are bounded too.
 #include "gateway/agent/gateway_agent.hpp"
@@ -141,8 +141,9 @@ struct GatewayAgent::Impl {
   std::condition_variable queue_changed;
   std::deque<std::string> queue;
   std::size_t busy_threads = 0;  ///< threads serving a rendezvous (under queue_mutex)
+  std::size_t idle_threads = 0;  ///< threads waiting for an accept (under queue_mutex)
   bool closing = false;          ///< no more accepts are taken from the queue
-  std::vector<std::thread> pool;
+  std::vector<std::thread> pool;  ///< grows on demand up to pool_size() (under queue_mutex)
 
   Impl(GatewayAgentOptions o, std::shared_ptr<relay::JsonLog> l)
       : options(std::move(o)), log(std::move(l)), slots(options.workers) {}
@@ -182,8 +183,11 @@ struct GatewayAgent::Impl {
   /// to be told "busy".
   std::size_t pool_size() const { return std::max<std::size_t>(32, options.workers * 4); }
 
-  void start_pool() {
-    for (std::size_t i = 0; i < pool_size(); ++i) {
+  /// Called with queue_mutex held after an accept was queued: a thread is started only when no
+  /// idle one can take it, so an idle gateway holds no rendezvous threads (and their stacks and
+  /// malloc arenas) at all; once started, a thread stays for the next burst.
+  void grow_pool_locked() {
+    if (!closing && idle_threads < queue.size() && pool.size() < pool_size()) {
       pool.emplace_back([this] { rendezvous_thread(); });
     }
   }
@@ -193,7 +197,9 @@ struct GatewayAgent::Impl {
       std::string path;
       {
         std::unique_lock lock(queue_mutex);
+        ++idle_threads;
         queue_changed.wait(lock, [&] { return closing || !queue.empty(); });
+        --idle_threads;
         if (closing) return;
         path = std::move(queue.front());
         queue.pop_front();
@@ -224,8 +230,12 @@ struct GatewayAgent::Impl {
       queue_changed.wait_for(lock, grace, [&] { return busy_threads == 0; });
     }
     abort.cancel();
-    for (auto& t : pool) t.join();
-    pool.clear();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(queue_mutex);
+      threads.swap(pool);
+    }
+    for (auto& t : threads) t.join();
   }
 
   /// One rendezvous, on its own thread: open it, read the request, serve it, close.
@@ -298,6 +308,7 @@ struct GatewayAgent::Impl {
       return;
     }
     queue.push_back(std::move(*path));
+    grow_pool_locked();
     queue_changed.notify_one();
   }
 
@@ -358,7 +369,6 @@ struct GatewayAgent::Impl {
   void run(const core::CancelToken& stop) {
     ReconnectSchedule schedule(options.reconnect, {});
     const std::string where = url.origin() + url.path;
-    start_pool();
     while (!stop.cancelled()) {
       ws::WebSocketGroup group;
       core::ProbeResult result;

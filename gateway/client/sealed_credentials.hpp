@@ -9,10 +9,10 @@
 
 namespace gwprobe::gateway::client {
 
-/// Reads the gateway's public key (PEM, what `gwprobe gateway keygen` writes to gateway.pub) and
-/// the password file (its first line, trailing newline dropped) and seals the password to the
-/// key. Fails (not_found / io) naming the file, (invalid_input) when the key is not an X25519
-/// public key or the password file is empty; no message ever holds the password.
+/// Reads the gateway's public key (PEM, what `gwprobe gateway keygen` writes to
+/// gateway-identity.pub) and the password file (its first line, trailing newline dropped) and seals
+/// the password to the key. Fails (not_found / io) naming the file, (invalid_input) when the key is
+/// not an X25519 public key or the password file is empty; no message ever holds the password.
 core::Result<std::string> seal_credentials_file(const std::string& public_key_file,
                                                 const std::string& credentials_file);
 

@@ -17,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kProfileDir = fs::path(GWPROBE_SOURCE_DIR) / "tests" / "lab" / "profiles";
-// The scenario runner puts each run's CA there; the loader only expands the variable.
+// The scenario runner puts each run's CA and files there; the loader only expands the variables.
+constexpr const char* kSampleLabDir = "/tmp/gwlab/gwl0000";
 constexpr const char* kSampleCa = "/tmp/gwlab/gwl0000/ca/root.pem";
 
 std::vector<fs::path> lab_profiles() {
@@ -37,6 +38,7 @@ bool is_lab_host(const std::string& host) {
 
 Profile load(const std::string& file) {
   ::setenv("LAB_CA", kSampleCa, 1);
+  ::setenv("LAB_DIR", kSampleLabDir, 1);
   auto profile = load_profile((kProfileDir / file).string());
   EXPECT_TRUE(profile) << file << ": " << (profile ? "" : profile.error().message);
   return profile ? *profile : Profile{};
