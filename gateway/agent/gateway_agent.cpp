@@ -140,9 +140,9 @@ struct GatewayAgent::Impl {
   std::mutex queue_mutex;
   std::condition_variable queue_changed;
   std::deque<std::string> queue;
-  std::size_t busy_threads = 0;  ///< threads serving a rendezvous (under queue_mutex)
-  std::size_t idle_threads = 0;  ///< threads waiting for an accept (under queue_mutex)
-  bool closing = false;          ///< no more accepts are taken from the queue
+  std::size_t busy_threads = 0;   ///< threads serving a rendezvous (under queue_mutex)
+  std::size_t idle_threads = 0;   ///< threads waiting for an accept (under queue_mutex)
+  bool closing = false;           ///< no more accepts are taken from the queue
   std::vector<std::thread> pool;  ///< grows on demand up to pool_size() (under queue_mutex)
 
   Impl(GatewayAgentOptions o, std::shared_ptr<relay::JsonLog> l)
