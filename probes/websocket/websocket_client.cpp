@@ -425,8 +425,8 @@ std::size_t WebSocketGroup::pending_sends(std::size_t id) const {
 void WebSocketGroup::drain(std::size_t id, std::size_t limit, core::SteadyClock::time_point until,
                            const core::CancelToken& cancel) {
   const auto& c = impl_->at(id);
-  impl_->run_until([&] { return !c.open || c.outgoing.size() <= limit; },
-                   core::Deadline::at(until), cancel);
+  impl_->run_until([&] { return !c.open || c.outgoing.size() <= limit; }, core::Deadline::at(until),
+                   cancel);
 }
 
 void WebSocketGroup::close(std::size_t id) {
