@@ -41,25 +41,6 @@ std::string without_query(const std::string& url) {
   return url.substr(0, url.find('?'));
 }
 
-std::string describe_end(const ConnectionEvent& e) {
-  switch (e.end.kind) {
-    case EndKind::fin:
-      return "closed (FIN)";
-    case EndKind::rst:
-      return "reset (RST)";
-    case EndKind::close_frame:
-      return "closed with WebSocket close code " + std::to_string(e.close_code) +
-             (e.close_reason.empty() ? std::string() : " (" + e.close_reason + ")");
-    case EndKind::blackhole:
-      return "silent";
-    case EndKind::aborted:
-      return "aborted";
-    case EndKind::failed:
-      break;
-  }
-  return "failed (" + e.end.detail + ")";
-}
-
 /// The sender's path with a fresh sb-hc-id (the connection's tracking id): a plan made once is
 /// run many times (`watch`), and each connection is its own.
 std::string with_fresh_id(const std::string& path) {

@@ -308,6 +308,25 @@ struct WebSocketGroup::Impl {
   }
 };
 
+std::string describe_end(const ConnectionEvent& e) {
+  switch (e.end.kind) {
+    case EndKind::fin:
+      return "closed (FIN)";
+    case EndKind::rst:
+      return "reset (RST)";
+    case EndKind::close_frame:
+      return "closed with WebSocket close code " + std::to_string(e.close_code) +
+             (e.close_reason.empty() ? std::string() : " (" + e.close_reason + ")");
+    case EndKind::blackhole:
+      return "silent (no answer)";
+    case EndKind::aborted:
+      return "aborted";
+    case EndKind::failed:
+      break;
+  }
+  return "failed (" + e.end.detail + ")";
+}
+
 WebSocketGroup::WebSocketGroup() : impl_(std::make_unique<Impl>()) {}
 WebSocketGroup::~WebSocketGroup() = default;
 

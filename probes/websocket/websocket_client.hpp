@@ -46,6 +46,10 @@ struct ConnectionEvent {
   std::string detail;
 };
 
+/// How a connection ended, for messages: "closed (FIN)", "reset (RST)", "closed with WebSocket
+/// close code 1008 (reason)", "silent (no answer)", "aborted" or "failed (detail)".
+std::string describe_end(const ConnectionEvent& e);
+
 class WebSocketGroup {
  public:
   WebSocketGroup();

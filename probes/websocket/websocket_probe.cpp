@@ -215,24 +215,6 @@ std::optional<std::size_t> open(const core::Target& target, const WebSocketOptio
 }
 
 /// How an ended connection is worded: "closed (FIN)", "reset (RST)", "closed with 1001 ...".
-std::string describe_end(const ConnectionEvent& e) {
-  switch (e.end.kind) {
-    case EndKind::fin:
-      return "closed (FIN)";
-    case EndKind::rst:
-      return "reset (RST)";
-    case EndKind::close_frame:
-      return "closed with WebSocket close code " + std::to_string(e.close_code) +
-             (e.close_reason.empty() ? std::string() : " (" + e.close_reason + ")");
-    case EndKind::blackhole:
-      return "silent (no answer)";
-    case EndKind::aborted:
-      return "aborted";
-    case EndKind::failed:
-      break;
-  }
-  return "failed (" + e.end.detail + ")";
-}
 
 constexpr int kPolicyViolation = 1008;  // RFC 6455: the relay's "token expired or invalid"
 
