@@ -13,6 +13,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/proxy_flags.hpp"
 #include "core/duration.hpp"
+#include "core/secret_file.hpp"
 #include "core/target.hpp"
 #include "core/url.hpp"
 #include "gateway/agent/gateway_agent.hpp"
@@ -70,13 +71,11 @@ std::string read_file_or_exit(const std::string& path, const char* what) {
   return text.str();
 }
 
-/// A secret file's content without its line ending (spaces are kept: they may be part of a
-/// password); never echoed.
+/// A secret file's first line (core::read_secret_file); never echoed.
 core::Secret read_secret_file(const std::string& path, const char* what) {
-  std::string s = read_file_or_exit(path, what);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  if (s.empty()) usage_error(std::string(what) + " '" + path + "' is empty");
-  return core::Secret(std::move(s));
+  auto secret = core::read_secret_file(path, what);
+  if (!secret) usage_error(secret.error().message);
+  return std::move(*secret);
 }
 
 std::chrono::milliseconds duration_flag(const std::string& flag, const std::string& text) {

@@ -2,28 +2,20 @@
 #include "cli/proxy_flags.hpp"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "cli/command.hpp"
+#include "core/secret_file.hpp"
 
 namespace gwprobe::cli {
 
 namespace {
 
-/// The file's first line, as a Secret; a usage error (naming the file, never its content) when
-/// it cannot be read or is empty.
+/// The file's first line (core::read_secret_file), as a Secret; a usage error (naming the file,
+/// never its content) when it cannot be read or is empty.
 core::Secret read_secret_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage_error(what + ": cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string content = text.str();
-  content = content.substr(0, content.find('\n'));
-  if (!content.empty() && content.back() == '\r') content.pop_back();
-  if (content.empty()) usage_error(what + ": " + path + " is empty");
-  core::Secret secret(std::move(content));
-  return secret;
+  auto secret = core::read_secret_file(path, what);
+  if (!secret) usage_error(secret.error().message);
+  return std::move(*secret);
 }
 
 std::optional<std::string> getenv_lookup(std::string_view name) {

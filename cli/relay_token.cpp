@@ -2,9 +2,8 @@
 #include "cli/relay_token.hpp"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
+#include "core/secret_file.hpp"
 #include "gateway/protocol/sas.hpp"
 
 namespace gwprobe::cli {
@@ -24,26 +23,14 @@ probes::websocket::TokenSource relay_token_source(std::string relay_url, std::st
     const auto audience =
         gateway::protocol::sas_resource_uri(relay_url, gateway::protocol::SdkStyle::node);
     if (!audience) return core::fail(audience.error());
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) {
-      return core::fail(core::FailureKind::io, "cannot read the SAS key file " + key_file);
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string key = text.str();
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
-      key.pop_back();
-    }
-    if (key.empty()) {
-      return core::fail(core::FailureKind::invalid_input,
-                        "the SAS key file " + key_file + " is empty");
-    }
+    auto key = core::read_secret_file(key_file, "the SAS key file");
+    if (!key) return core::fail(key.error());
     const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
                             (std::chrono::system_clock::now() + kTokenValidity).time_since_epoch())
                             .count();
     probes::websocket::RelayToken token;
-    token.token = core::Secret(
-        gateway::protocol::create_sas_token(*audience, rule_name, core::Secret(key), expiry));
+    token.token =
+        core::Secret(gateway::protocol::create_sas_token(*audience, rule_name, *key, expiry));
     token.description = "SAS rule " + rule_name + " for " + *audience + ", valid 1 h";
     return token;
   };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/secret.hpp"
+#include "core/secret_file.hpp"
 #include "gateway/protocol/sealed.hpp"
 
 namespace gwprobe::gateway::client {
@@ -39,15 +40,9 @@ core::Result<std::string> seal_credentials_file(const std::string& public_key_fi
                                                 const std::string& credentials_file) {
   auto public_pem = read_small_file(public_key_file, "the gateway public key");
   if (!public_pem) return core::fail(public_pem.error());
-  auto password = read_small_file(credentials_file, "the credentials file");
+  auto password = core::read_secret_file(credentials_file, "the credentials file");
   if (!password) return core::fail(password.error());
-  std::string line = password->substr(0, password->find('\n'));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) {
-    return core::fail(core::FailureKind::invalid_input,
-                      "the credentials file " + credentials_file + " is empty");
-  }
-  auto sealed = protocol::seal(*public_pem, core::Secret(std::move(line)));
+  auto sealed = protocol::seal(*public_pem, *password);
   if (!sealed) {
     return core::fail(sealed.error().kind, "cannot seal the credentials to " + public_key_file +
                                                ": " + sealed.error().message);
