@@ -36,7 +36,8 @@ void finish(core::ProbeResult& into, Diagnosis diagnosis, std::string message) {
   into.message = std::move(message);
 }
 
-/// The URL without its query (the sb-hc-id is a one-time credential of the connection).
+/// The URL without its query: the endpoint, not this connection (its sb-hc-id is a per-connection
+/// tracking id, recorded in ws_url).
 std::string without_query(const std::string& url) {
   return url.substr(0, url.find('?'));
 }
