@@ -194,7 +194,10 @@ core::Result<QueryMessage> parse_query_message(std::string_view text) {
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return bad("not valid JSON");
   if (!doc.is_object() || doc.size() != 1) return bad("expected one top-level key");
-  const auto& [key, body] = *doc.items().begin();
+  // Not a structured binding over items(): its key() refers into a temporary proxy (ASan).
+  const auto first = doc.begin();
+  const std::string key = first.key();
+  const json& body = first.value();
   if (key != kRequestKey && key != kColumnsKey && key != kRowsKey && key != kTrailerKey &&
       key != kErrorKey) {
     return bad("unknown message \"" + key + "\"");
