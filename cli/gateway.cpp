@@ -11,6 +11,7 @@
 
 #include "cli/command.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/output_file.hpp"
 #include "cli/proxy_flags.hpp"
 #include "core/duration.hpp"
 #include "core/secret_file.hpp"
@@ -158,21 +159,6 @@ int run_gateway(const GatewayRunOptions& o) {
   return exit_code::ready;
 }
 
-void write_new_file(const std::filesystem::path& path, const std::string& content, mode_t mode) {
-  std::filesystem::remove(path);
-  const mode_t old_mask = ::umask(0077);  // a private key is never briefly world-readable
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) {
-      ::umask(old_mask);
-      throw CliError(exit_code::internal, "cannot write '" + path.string() + "'");
-    }
-  }
-  ::umask(old_mask);
-  ::chmod(path.c_str(), mode);
-}
-
 int run_keygen(const KeygenOptions& o) {
   const std::filesystem::path dir(o.dir);
   const auto private_path = dir / "gateway-identity.key";
@@ -187,8 +173,8 @@ int run_keygen(const KeygenOptions& o) {
   if (ec) usage_error("gateway keygen: cannot create '" + o.dir + "': " + ec.message());
   auto pair = protocol::generate_gateway_key();
   if (!pair) throw CliError(exit_code::internal, pair.error().message);
-  write_new_file(private_path, pair->private_pem.reveal(), 0600);
-  write_new_file(public_path, pair->public_pem, 0644);
+  write_output_file(private_path, pair->private_pem.reveal(), 0600);
+  write_output_file(public_path, pair->public_pem, 0644);
   std::printf(
       "Wrote %s (private, mode 0600: keep it on the gateway) and %s (public: seal passwords "
       "with 'gwprobe gateway seal --public-key %s --secret-file FILE')\n",

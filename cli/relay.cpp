@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/output_file.hpp"
 #include "core/duration.hpp"
 #include "core/url.hpp"
 #include "gateway/protocol/keys_file.hpp"
@@ -223,19 +224,7 @@ void write_file(const std::filesystem::path& path, const std::string& content, m
   if (!force && std::filesystem::exists(path)) {
     usage_error("relay init: '" + path.string() + "' exists (use --force to replace it)");
   }
-  // Create with the final mode so a secret is never briefly world-readable.
-  std::filesystem::remove(path);
-  const mode_t old_mask = ::umask(0077);
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) {
-      ::umask(old_mask);
-      throw CliError(exit_code::internal, "cannot write '" + path.string() + "'");
-    }
-  }
-  ::umask(old_mask);
-  ::chmod(path.c_str(), mode);
+  write_output_file(path, content, mode);
 }
 
 int run_init(const RelayInitOptions& o) {
