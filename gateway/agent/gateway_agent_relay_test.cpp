@@ -176,6 +176,22 @@ class AgentFixture : public ::testing::Test {
     return n;
   }
 
+  /// The agent's n-th gateway_connected and the relay's own listener_online for it (the agent
+  /// sees the 101 a moment before the relay registers the listener; a sender in between gets 404).
+  bool connected(std::size_t n, std::size_t online_at_relay, std::chrono::milliseconds within) {
+    return eventually(
+        [&] {
+          const auto relay_log = relay_->err();
+          std::size_t online = 0;
+          for (auto at = relay_log.find("\"listener_online\""); at != std::string::npos;
+               at = relay_log.find("\"listener_online\"", at + 1)) {
+            ++online;
+          }
+          return count("gateway_connected") == n && online == online_at_relay;
+        },
+        within);
+  }
+
   struct Answer {
     std::vector<protocol::Row> rows;
     std::optional<protocol::QueryTrailer> trailer;
@@ -245,7 +261,7 @@ class AgentFixture : public ::testing::Test {
 
 TEST_F(AgentFixture, AnswersThroughTheRelayWithAMatchingDigestAndAnErrorStage) {
   start_agent(1234);
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(connected(1, 1, 15s)) << log() << relay_->err();
   const auto a = ask("q1", "select");
   ASSERT_TRUE(a.trailer.has_value()) << a.failure << log();
   EXPECT_EQ(a.rows.size(), 1234u);
@@ -271,7 +287,7 @@ TEST_F(AgentFixture, AnswersThroughTheRelayWithAMatchingDigestAndAnErrorStage) {
 
 TEST_F(AgentFixture, QueriesBeyondTheWorkersAreBusy) {
   start_agent(3, 1);
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(connected(1, 1, 15s)) << log() << relay_->err();
   Answer first;
   std::thread slow([&] { first = ask("slow", "wait"); });
   ASSERT_TRUE(source_->wait_for_waiter());
@@ -287,7 +303,7 @@ TEST_F(AgentFixture, QueriesBeyondTheWorkersAreBusy) {
 
 TEST_F(AgentFixture, TheAgentIsBackWithinTheCapAfterTheRelayRestarts) {
   start_agent(10);
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(connected(1, 1, 15s)) << log() << relay_->err();
   const auto port = port_;
   relay_->signal(SIGKILL);
   relay_->wait(5s);
@@ -296,7 +312,7 @@ TEST_F(AgentFixture, TheAgentIsBackWithinTheCapAfterTheRelayRestarts) {
   start_relay(port);
   ASSERT_EQ(port_, port);
   const auto restarted = std::chrono::steady_clock::now();
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 2; }, 6s)) << log();
+  ASSERT_TRUE(connected(2, 1, 6s)) << log() << relay_->err();
   std::printf("back after %lld ms\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - restarted)
@@ -306,7 +322,7 @@ TEST_F(AgentFixture, TheAgentIsBackWithinTheCapAfterTheRelayRestarts) {
 
 TEST_F(AgentFixture, TheTokenIsRenewedBeforeItExpiresSoTheRelayKeepsTheListener) {
   start_agent(1, 4, std::chrono::seconds(10));  // renewed at 8 s; the relay drops it at 10 s
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(connected(1, 1, 15s)) << log() << relay_->err();
   ASSERT_TRUE(eventually([&] { return count("token_renewed") >= 1; }, 10s)) << log();
   std::this_thread::sleep_for(4s);  // past the first token's expiry
   EXPECT_EQ(count("gateway_disconnected"), 0u) << log();
@@ -325,7 +341,7 @@ TEST_F(AgentFixture, ThroughAnAuthenticatingProxyBothLegsAreTunnelled) {
           .value();
   endpoint.source = "from --proxy";
   start_agent(7, 4, std::chrono::seconds(3600), endpoint);
-  ASSERT_TRUE(eventually([&] { return count("gateway_connected") == 1; }, 15s)) << log();
+  ASSERT_TRUE(connected(1, 1, 15s)) << log() << relay_->err();
   const auto a = ask("via-proxy", "select");
   ASSERT_TRUE(a.trailer.has_value()) << a.failure << log();
   EXPECT_EQ(a.trailer->rows, 7u);

@@ -255,11 +255,15 @@ class GatewayAgentTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(material().ok) << "relay init / gateway sample-db failed"; }
 };
 
+bool listener_online(std::uint16_t port);  // below: reads the relay's /$status
+
 TEST_F(GatewayAgentTest, ServesAWholeAnswerThenADatabaseErrorThenTheNextQuery) {
   Relay relay;
   ASSERT_NE(relay.port(), 0) << relay.child().err();
   Gateway gateway(relay.port(), material().db, material().file("gateway.key"));
   ASSERT_TRUE(gateway.wait_for("gateway_connected", 1, 15s)) << gateway.child().err();
+  // The agent sees the 101 a moment before the relay registers it: wait for the relay's word.
+  ASSERT_TRUE(eventually([&] { return listener_online(relay.port()); }, 5s));
 
   // (a) every row, and a trailer whose digest is the one we compute over what arrived.
   const auto all = ask(relay.port(), query("q-all", "select * from sample order by id"));
