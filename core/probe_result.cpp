@@ -2,6 +2,7 @@
 #include "core/probe_result.hpp"
 
 #include <cstdio>
+#include <utility>
 
 namespace gwprobe::core {
 
@@ -82,6 +83,18 @@ ProbeResult make_result(Status status, Diagnosis diagnosis, std::string message)
   r.diagnosis = diagnosis;
   r.message = std::move(message);
   return r;
+}
+
+void set_verdict(ProbeResult& into, Diagnosis diagnosis, std::string message) {
+  into.diagnosis = diagnosis;
+  if (diagnosis == Diagnosis::ok) {
+    into.status = Status::pass;
+  } else if (diagnosis == Diagnosis::probe_cancelled || diagnosis == Diagnosis::probe_error) {
+    into.status = Status::error;
+  } else {
+    into.status = Status::fail;
+  }
+  into.message = std::move(message);
 }
 
 Status status_for(Diagnosis diagnosis, bool required) noexcept {

@@ -71,6 +71,10 @@ struct ProbeResult {
 /// Shorthands for probes: a finished result with status, code and message.
 ProbeResult make_result(Status status, Diagnosis diagnosis, std::string message);
 
+/// Sets a probe's verdict: `diagnosis`, `message`, and the status that goes with the code:
+/// pass for ok, error for probe_cancelled and probe_error (gwprobe could not tell), else fail.
+void set_verdict(ProbeResult& into, Diagnosis diagnosis, std::string message);
+
 /// "pass" for ok; for a failure: "fail" when required, "warn" when optional.
 Status status_for(Diagnosis diagnosis, bool required) noexcept;
 

@@ -24,18 +24,6 @@ using websocket::EndKind;
 /// Request to first answer: how long the gateway and its database took to start answering.
 constexpr std::string_view kQueryPhase = "query";
 
-void finish(core::ProbeResult& into, Diagnosis diagnosis, std::string message) {
-  into.diagnosis = diagnosis;
-  if (diagnosis == Diagnosis::ok) {
-    into.status = Status::pass;
-  } else if (diagnosis == Diagnosis::probe_cancelled || diagnosis == Diagnosis::probe_error) {
-    into.status = Status::error;
-  } else {
-    into.status = Status::fail;
-  }
-  into.message = std::move(message);
-}
-
 /// The URL without its query: the endpoint, not this connection (its sb-hc-id is a per-connection
 /// tracking id, recorded in ws_url).
 std::string without_query(const std::string& url) {
@@ -62,10 +50,10 @@ void rejudge_rejected_upgrade(core::ProbeResult& result, const std::string& url,
     // No HTTP answer at all. The relay holds a sender until a gateway accepts it, so a deadline
     // spent waiting for the upgrade is a gateway that never accepted.
     if (context.deadline.expired() && !context.cancel.cancelled()) {
-      finish(result, Diagnosis::relay_no_listener,
-             url +
-                 ": the relay held the connection and no gateway accepted it before the "
-                 "deadline");
+      core::set_verdict(result, Diagnosis::relay_no_listener,
+                        url +
+                            ": the relay held the connection and no gateway accepted it before the "
+                            "deadline");
     }
     return;
   }
@@ -77,7 +65,7 @@ void rejudge_rejected_upgrade(core::ProbeResult& result, const std::string& url,
   const auto space = reason.find(' ', reason.find(' ') + 1);
   reason = space == std::string::npos ? std::string() : reason.substr(space + 1);
   if (auto verdict = judge_relay_status(static_cast<int>(*code), reason)) {
-    finish(result, verdict->diagnosis, url + ": " + verdict->message);
+    core::set_verdict(result, verdict->diagnosis, url + ": " + verdict->message);
   }
 }
 
@@ -88,7 +76,8 @@ QueryExchange exchange(const core::Target& target, const E2eOptions& options,
   result.kind = std::string(E2eOptions::kind);
   result.target = target.to_string();
   if (auto valid = validate(options); !valid) {
-    finish(result, Diagnosis::probe_error, "invalid e2e options: " + valid.error().message);
+    core::set_verdict(result, Diagnosis::probe_error,
+                      "invalid e2e options: " + valid.error().message);
     return out;
   }
   if (!options.datasource.empty()) result.set_fact(fact::datasource, options.datasource);
@@ -152,11 +141,12 @@ QueryExchange exchange(const core::Target& target, const E2eOptions& options,
                     std::string(protocol::to_string(error->stage)) + ": " + error->message);
   }
   if (cancelled) {
-    finish(result, Diagnosis::probe_cancelled,
-           url + ": cancelled after " + std::to_string(reader.rows_received()) + " rows");
+    core::set_verdict(
+        result, Diagnosis::probe_cancelled,
+        url + ": cancelled after " + std::to_string(reader.rows_received()) + " rows");
     return out;
   }
-  finish(result, reader.verdict().diagnosis, url + ": " + reader.verdict().message);
+  core::set_verdict(result, reader.verdict().diagnosis, url + ": " + reader.verdict().message);
   if (reader.state() == AnswerReader::State::verified) {
     out.columns = reader.columns();
     out.rows = reader.rows();

@@ -25,18 +25,6 @@ constexpr std::size_t kMaxConnections = 32;
 constexpr auto kProgressEvery = std::chrono::seconds(1);
 constexpr double kMillisPerSecond = 1000.0;
 
-void finish(core::ProbeResult& into, Diagnosis diagnosis, std::string message) {
-  into.diagnosis = diagnosis;
-  if (diagnosis == Diagnosis::ok) {
-    into.status = Status::pass;
-  } else if (diagnosis == Diagnosis::probe_cancelled || diagnosis == Diagnosis::probe_error) {
-    into.status = Status::error;
-  } else {
-    into.status = Status::fail;
-  }
-  into.message = std::move(message);
-}
-
 /// Seconds rounded to milliseconds, as facts carry them.
 double seconds(Duration d) {
   return std::round(std::chrono::duration<double>(d).count() * kMillisPerSecond) / kMillisPerSecond;
@@ -126,12 +114,13 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
   result.kind = std::string(IdleOptions::kind);
   result.target = target.to_string();
   if (options.connections < kMinConnections || options.connections > kMaxConnections) {
-    finish(result, Diagnosis::probe_error,
-           "the idle ladder needs 2 to 32 connections, not " + std::to_string(options.connections));
+    core::set_verdict(
+        result, Diagnosis::probe_error,
+        "the idle ladder needs 2 to 32 connections, not " + std::to_string(options.connections));
     return result;
   }
   if (options.required.count() <= 0) {
-    finish(result, Diagnosis::probe_error, "the idle requirement must be more than 0 s");
+    core::set_verdict(result, Diagnosis::probe_error, "the idle requirement must be more than 0 s");
     return result;
   }
   const Duration required = options.required;
@@ -141,11 +130,12 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
   result.set_fact(fact::required, seconds(required));
   if (!context.deadline.is_never() &&
       context.deadline.remaining() < holds.back() + Duration(options.pong_timeout)) {
-    finish(result, Diagnosis::probe_error,
-           "the check's deadline (" + core::format_duration(context.deadline.remaining()) +
-               ") is shorter than the idle ladder (" +
-               core::format_duration(holds.back() + Duration(options.pong_timeout)) +
-               "): give it more time (--timeout)");
+    core::set_verdict(result, Diagnosis::probe_error,
+                      "the check's deadline (" +
+                          core::format_duration(context.deadline.remaining()) +
+                          ") is shorter than the idle ladder (" +
+                          core::format_duration(holds.back() + Duration(options.pong_timeout)) +
+                          "): give it more time (--timeout)");
     return result;
   }
 
@@ -204,7 +194,8 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
     }
   }
   if (context.cancel.cancelled()) {
-    finish(result, Diagnosis::probe_cancelled, "cancelled while opening the idle connections");
+    core::set_verdict(result, Diagnosis::probe_cancelled,
+                      "cancelled while opening the idle connections");
     return result;
   }
   std::size_t holding = 0;
@@ -213,9 +204,10 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
   }
   if (!setup_failures.empty()) result.set_fact("idle_setup_failures", setup_failures);
   if (holding == 0 || (ladder.finished() && !ladder.result().cut_at)) {
-    finish(result, Diagnosis::ws_frames_blocked,
-           "the upgrade works but no connection answered its first ping: WebSocket frames do not "
-           "pass, so idle timeouts cannot be measured");
+    core::set_verdict(
+        result, Diagnosis::ws_frames_blocked,
+        "the upgrade works but no connection answered its first ping: WebSocket frames do not "
+        "pass, so idle timeouts cannot be measured");
     return result;
   }
 
@@ -257,7 +249,8 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
     }
   }
   if (!finished && context.cancel.cancelled()) {
-    finish(result, Diagnosis::probe_cancelled, "cancelled while holding idle connections");
+    core::set_verdict(result, Diagnosis::probe_cancelled,
+                      "cancelled while holding idle connections");
     return result;
   }
   const std::string cut_text =
@@ -267,30 +260,30 @@ core::ProbeResult probe(const core::Target& target, const IdleOptions& options,
                          ", " + how_text(found.how, found.close_code)
                    : std::string();
   if (found.cut_at && *found.cut_at <= required) {
-    finish(result, Diagnosis::idle_cut,
-           "idle connections to " + where + " are cut " + cut_text + "; the gateway needs " +
-               precise(required) +
-               (found.survived
-                    ? " (longest survived: " + precise(*found.survived) + ")"
-                    : " (none survived the shortest hold, " + precise(holds.front()) + ")"));
+    core::set_verdict(result, Diagnosis::idle_cut,
+                      "idle connections to " + where + " are cut " + cut_text +
+                          "; the gateway needs " + precise(required) +
+                          (found.survived ? " (longest survived: " + precise(*found.survived) + ")"
+                                          : " (none survived the shortest hold, " +
+                                                precise(holds.front()) + ")"));
     return result;
   }
   if (!finished) {
-    finish(
+    core::set_verdict(
         result, Diagnosis::probe_error,
         "the check's deadline ended the idle ladder before every connection was tried" +
             (found.survived ? "; idle survived up to " + precise(*found.survived) : std::string()));
     return result;
   }
   if (found.cut_at) {
-    finish(result, Diagnosis::ok,
-           "idle connections to " + where + " survive the required " + precise(required) +
-               "; cut " + cut_text + " (above the requirement)");
+    core::set_verdict(result, Diagnosis::ok,
+                      "idle connections to " + where + " survive the required " +
+                          precise(required) + "; cut " + cut_text + " (above the requirement)");
   } else {
-    finish(result, Diagnosis::ok,
-           std::to_string(holding) + " idle connections to " + where + " survived up to " +
-               precise(found.survived.value_or(Duration{})) + " (the gateway needs " +
-               precise(required) + ")");
+    core::set_verdict(result, Diagnosis::ok,
+                      std::to_string(holding) + " idle connections to " + where +
+                          " survived up to " + precise(found.survived.value_or(Duration{})) +
+                          " (the gateway needs " + precise(required) + ")");
   }
   return result;
 }

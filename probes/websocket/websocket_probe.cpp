@@ -22,18 +22,6 @@ using core::Status;
 
 constexpr std::size_t kNonceBytes = 8;
 
-void finish(core::ProbeResult& into, Diagnosis diagnosis, std::string message) {
-  into.diagnosis = diagnosis;
-  if (diagnosis == Diagnosis::ok) {
-    into.status = Status::pass;
-  } else if (diagnosis == Diagnosis::probe_cancelled || diagnosis == Diagnosis::probe_error) {
-    into.status = Status::error;
-  } else {
-    into.status = Status::fail;
-  }
-  into.message = std::move(message);
-}
-
 std::string random_hex() {
   std::array<unsigned char, kNonceBytes> bytes{};
   RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
@@ -107,8 +95,8 @@ std::optional<Transport> open_transport(const core::Target& target, const WebSoc
     for (const auto& p : leg.phases) into.set_phase(p.name, p.duration);
     if (!connection) {
       const bool cancelled = leg.diagnosis == Diagnosis::probe_cancelled;
-      finish(into, cancelled ? Diagnosis::probe_cancelled : Diagnosis::proxy_unreachable,
-             "cannot connect to the proxy " + proxy.url.redacted() + ": " + leg.message);
+      core::set_verdict(into, cancelled ? Diagnosis::probe_cancelled : Diagnosis::proxy_unreachable,
+                        "cannot connect to the proxy " + proxy.url.redacted() + ": " + leg.message);
       return std::nullopt;
     }
     return Transport(std::make_unique<tls::SocketStream>(std::move(connection.fd)));
@@ -144,7 +132,8 @@ std::optional<std::size_t> open(const core::Target& target, const WebSocketOptio
   if (into.kind.empty()) into.kind = std::string(WebSocketOptions::kind);
   if (into.target.empty()) into.target = target.to_string();
   if (auto valid = validate(options); !valid) {
-    finish(into, Diagnosis::probe_error, "invalid WebSocket options: " + valid.error().message);
+    core::set_verdict(into, Diagnosis::probe_error,
+                      "invalid WebSocket options: " + valid.error().message);
     return std::nullopt;
   }
   const auto path = path_of(options);
@@ -159,7 +148,8 @@ std::optional<std::size_t> open(const core::Target& target, const WebSocketOptio
   if (options.token) {
     auto token = options.token();
     if (!token) {
-      finish(into, Diagnosis::probe_error, "cannot make the relay token: " + token.error().message);
+      core::set_verdict(into, Diagnosis::probe_error,
+                        "cannot make the relay token: " + token.error().message);
       return std::nullopt;
     }
     request.secret_headers.emplace_back("ServiceBusAuthorization", token->token);
@@ -184,14 +174,14 @@ std::optional<std::size_t> open(const core::Target& target, const WebSocketOptio
   if (!answer) {
     const auto& e = answer.error();
     if (e.kind == core::FailureKind::cancelled) {
-      finish(into, Diagnosis::probe_cancelled, url + ": cancelled during the upgrade");
+      core::set_verdict(into, Diagnosis::probe_cancelled, url + ": cancelled during the upgrade");
     } else {
-      finish(into, Diagnosis::ws_upgrade_denied,
-             url + ": " + e.message +
-                 (e.kind == core::FailureKind::timeout
-                      ? " (something on the path holds or drops upgrade requests)"
-                      : std::string()) +
-                 (e.cause.empty() ? std::string() : " (" + e.cause + ")"));
+      core::set_verdict(into, Diagnosis::ws_upgrade_denied,
+                        url + ": " + e.message +
+                            (e.kind == core::FailureKind::timeout
+                                 ? " (something on the path holds or drops upgrade requests)"
+                                 : std::string()) +
+                            (e.cause.empty() ? std::string() : " (" + e.cause + ")"));
     }
     return std::nullopt;
   }
@@ -210,7 +200,7 @@ std::optional<std::size_t> open(const core::Target& target, const WebSocketOptio
   const auto verdict =
       judge_upgrade_answer(*answer, path, static_cast<bool>(options.token), proxy_credentials);
   into.set_fact(fact::answered_by, std::string(to_string(verdict.answered_by)));
-  finish(into, verdict.diagnosis, url + ": " + verdict.reason);
+  core::set_verdict(into, verdict.diagnosis, url + ": " + verdict.reason);
   return std::nullopt;
 }
 
@@ -267,19 +257,19 @@ core::ProbeResult probe(const core::Target& target, const WebSocketOptions& opti
   if (ended) result.set_fact(fact::end, describe_end(*ended));
   if (rtt && echoed) {
     group.close(*id);
-    finish(result, Diagnosis::ok,
-           url + ": 101 in " + upgrade_took + ", ping answered in " + core::format_duration(*rtt) +
-               (options.echo ? ", echo returned" : ""));
+    core::set_verdict(result, Diagnosis::ok,
+                      url + ": 101 in " + upgrade_took + ", ping answered in " +
+                          core::format_duration(*rtt) + (options.echo ? ", echo returned" : ""));
     return result;
   }
   if (context.cancel.cancelled() && !ended) {
-    finish(result, Diagnosis::probe_cancelled, url + ": cancelled after the upgrade");
+    core::set_verdict(result, Diagnosis::probe_cancelled, url + ": cancelled after the upgrade");
     return result;
   }
   if (ended && ended->end.kind == EndKind::close_frame && ended->close_code == kPolicyViolation) {
-    finish(result, Diagnosis::relay_auth_failed,
-           url + ": the relay accepted the upgrade, then " + describe_end(*ended) +
-               ": the token was refused or expired");
+    core::set_verdict(result, Diagnosis::relay_auth_failed,
+                      url + ": the relay accepted the upgrade, then " + describe_end(*ended) +
+                          ": the token was refused or expired");
     return result;
   }
   std::string what = !rtt ? "the ping got no pong" : "the echo did not come back";
@@ -288,7 +278,8 @@ core::ProbeResult probe(const core::Target& target, const WebSocketOptions& opti
   } else {
     what += " before the deadline";
   }
-  finish(result, Diagnosis::ws_frames_blocked, url + ": 101 in " + upgrade_took + ", but " + what);
+  core::set_verdict(result, Diagnosis::ws_frames_blocked,
+                    url + ": 101 in " + upgrade_took + ", but " + what);
   return result;
 }
 
@@ -302,7 +293,8 @@ std::optional<std::size_t> open_websocket(const core::Target& target,
     return open(target, options, context, group, into);
   } catch (const std::exception& e) {
     try {
-      finish(into, Diagnosis::probe_error, std::string("WebSocket probe failed: ") + e.what());
+      core::set_verdict(into, Diagnosis::probe_error,
+                        std::string("WebSocket probe failed: ") + e.what());
     } catch (...) {
     }
   } catch (...) {
