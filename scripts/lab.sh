@@ -923,9 +923,28 @@ cmd_up() {
     teardown "$name" "$LAB_DIR"
   fi
   # From here on, any exit before the lab is complete (error, Ctrl-C, SIGTERM) tears it down.
+  # The bring-up runs in a child while this shell only waits for it: a trap that fires while
+  # bash is expanding a word holding $(...) (here-documents, [[ ]]) runs in the middle of that
+  # parse, and bash 5.2 then fails to parse the trap itself ("interrupt trap: unexpected EOF
+  # while looking for matching `)'", exit 2 instead of 130). Waiting is the one safe place.
   UP_DONE=0
+  UP_CHILD=""
   trap 'on_up_exit' EXIT
   trap 'exit 130' INT
+  trap 'exit 143' TERM
+  bring_up "$name" &
+  UP_CHILD=$!
+  local rc=0
+  wait "$UP_CHILD" || rc=$?
+  UP_CHILD=""
+  [ "$rc" = 0 ] || exit "$rc"
+  UP_DONE=1
+}
+
+bring_up() {  # NAME: everything `up` does after the traps are set; runs in a child of `up`
+  local name=$1 arg
+  # `up` stops this child with SIGTERM; the trap runs once the current command is done, so
+  # nothing half-written (a key, a PID record) is left for the teardown to miss.
   trap 'exit 143' TERM
   mkdir -p "$LAB_DIR"
   chmod 755 "$LAB_DIR"
@@ -949,7 +968,6 @@ cmd_up() {
   start_postgres
   start_cloud_command
   wait_ready
-  UP_DONE=1
   log "lab $name up in $(( ($(now_us) - started) / 1000 )) ms; state in $LAB_DIR"
   log "  try: scripts/lab.sh exec --name $name client dig +short relay.$LAB_ZONE"
   log "  stop: scripts/lab.sh down --name $name"
@@ -961,6 +979,10 @@ on_up_exit() {
   local rc=$?
   if [ "${UP_DONE:-0}" != 1 ]; then
     trap - INT TERM
+    if [ -n "${UP_CHILD:-}" ]; then  # stop the bring-up first, so it starts nothing more
+      kill -TERM "$UP_CHILD" 2>/dev/null || true
+      wait "$UP_CHILD" 2>/dev/null || true
+    fi
     log "up failed or was interrupted (exit $rc): tearing lab $LAB_NAME down"
     teardown "$LAB_NAME" "$LAB_DIR" || true
   fi
