@@ -19,6 +19,15 @@ function(gwprobe_library)
   gwprobe_warnings(${ARG_NAME})
 endfunction()
 
+# gwprobe_opened_on_first_use(<target> <imported-target> <SONAME_MACRO> <soname>)
+# <target> compiles against <imported-target>'s headers without linking it, and gets
+# <SONAME_MACRO>="<soname>" to dlopen it with (core/shared_library.hpp).
+function(gwprobe_opened_on_first_use target imported macro soname)
+  target_include_directories(${target} SYSTEM PRIVATE
+                             $<TARGET_PROPERTY:${imported},INTERFACE_INCLUDE_DIRECTORIES>)
+  target_compile_definitions(${target} PRIVATE ${macro}="${soname}")
+endfunction()
+
 # gwprobe_sources(<out-var> <dir>): every .cpp under <dir> except *_test.cpp (tests sit beside
 # the code) and *_bench.cpp. CONFIGURE_DEPENDS re-globs on build, so a new file needs no edit here.
 function(gwprobe_sources out dir)

@@ -1,6 +1,5 @@
 // The data-sources file (TOML via toml++): every rejection says file:line:column and what was
 // expected, and none quotes a password. Conninfo strings are checked with libpq's own parser.
-#include <libpq-fe.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <memory>
 
 #include "gateway/datasource/datasource.hpp"
+#include "gateway/datasource/libpq.hpp"
 
 namespace gwprobe::gateway::datasource {
 
@@ -54,7 +54,7 @@ std::string_view type_name(toml::node_type type) {
 }
 
 struct ConninfoOptionsFree {
-  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
+  void operator()(PQconninfoOption* options) const { libpq().conninfoFree(options); }
 };
 
 enum class ConninfoCheck { ok, malformed, holds_password };
@@ -65,8 +65,8 @@ enum class ConninfoCheck { ok, malformed, holds_password };
 ConninfoCheck check_conninfo(const std::string& conninfo) {
   char* error = nullptr;
   std::unique_ptr<PQconninfoOption, ConninfoOptionsFree> options(
-      PQconninfoParse(conninfo.c_str(), &error));
-  if (error != nullptr) PQfreemem(error);
+      libpq().conninfoParse(conninfo.c_str(), &error));
+  if (error != nullptr) libpq().freemem(error);
   if (!options) return ConninfoCheck::malformed;
   for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
     if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr) {
@@ -218,6 +218,10 @@ class DataSourcesReader {
         return missing(table, "conninfo", named + " (a libpq connection string)");
       }
       if (has_path) return not_for_kind(table, "path", config.kind);
+      if (const auto& loaded = load_libpq(); !loaded) {
+        return fail_at(*table.get("conninfo"),
+                       "a postgres source needs libpq: " + loaded.error().describe());
+      }
       switch (check_conninfo(config.conninfo)) {
         case ConninfoCheck::ok:
           break;

@@ -2,7 +2,6 @@
 // the run's deadline, rows streamed in single-row mode, errors in the server's own words.
 #include "gateway/datasource/postgres_source.hpp"
 
-#include <libpq-fe.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -12,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/datasource/libpq.hpp"
+
 namespace gwprobe::gateway::datasource {
 
 namespace {
@@ -19,10 +20,10 @@ namespace {
 using core::FailureKind;
 
 struct PgconnFinish {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
+  void operator()(PGconn* conn) const { libpq().finish(conn); }
 };
 struct PgresultClear {
-  void operator()(PGresult* result) const { PQclear(result); }
+  void operator()(PGresult* result) const { libpq().clear(result); }
 };
 using PgconnPtr = std::unique_ptr<PGconn, PgconnFinish>;
 using PgresultPtr = std::unique_ptr<PGresult, PgresultClear>;
@@ -35,7 +36,7 @@ enum class Wait { ready, timed_out, failed };
 
 // Waits until the connection's socket is readable (or writable), at most until the deadline.
 Wait wait_socket(PGconn* conn, bool for_write, const core::Deadline& deadline) {
-  const int fd = PQsocket(conn);
+  const int fd = libpq().socket(conn);
   if (fd < 0) return Wait::failed;
   for (;;) {
     if (deadline.expired()) return Wait::timed_out;
@@ -47,8 +48,8 @@ Wait wait_socket(PGconn* conn, bool for_write, const core::Deadline& deadline) {
 }
 
 core::Unexpected connection_failure(PGconn* conn) {
-  const std::string message = one_line(conn ? PQerrorMessage(conn) : "out of memory");
-  const bool needs_password = conn != nullptr && PQconnectionNeedsPassword(conn) != 0;
+  const std::string message = one_line(conn ? libpq().errorMessage(conn) : "out of memory");
+  const bool needs_password = conn != nullptr && libpq().connectionNeedsPassword(conn) != 0;
   return core::fail(failure_kind_of_connection_error(message, needs_password), message);
 }
 
@@ -57,9 +58,9 @@ core::Unexpected deadline_failure(std::string_view what) {
 }
 
 core::Unexpected result_failure(const PGresult* result) {
-  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  const std::string message = primary ? one_line(primary) : one_line(PQresultErrorMessage(result));
+  const char* sqlstate = libpq().resultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* primary = libpq().resultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  const std::string message = primary ? one_line(primary) : one_line(libpq().resultErrorMessage(result));
   if (sqlstate == nullptr) return core::fail(FailureKind::network, message);
   return core::fail(failure_kind_of_sqlstate(sqlstate), message,
                     "SQLSTATE " + std::string(sqlstate));
@@ -89,8 +90,8 @@ core::Result<PgconnPtr> connect(const std::string& conninfo, const core::Secret*
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
-  PgconnPtr conn(PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/1));
-  if (!conn || PQstatus(conn.get()) == CONNECTION_BAD) return connection_failure(conn.get());
+  PgconnPtr conn(libpq().connectStartParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (!conn || libpq().status(conn.get()) == CONNECTION_BAD) return connection_failure(conn.get());
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;
   while (status != PGRES_POLLING_OK) {
     if (status == PGRES_POLLING_FAILED) return connection_failure(conn.get());
@@ -102,7 +103,7 @@ core::Result<PgconnPtr> connect(const std::string& conninfo, const core::Secret*
       case Wait::failed:
         return connection_failure(conn.get());
     }
-    status = PQconnectPoll(conn.get());
+    status = libpq().connectPoll(conn.get());
   }
   return conn;
 }
@@ -110,7 +111,7 @@ core::Result<PgconnPtr> connect(const std::string& conninfo, const core::Secret*
 // The next result of the query in flight, waiting at most until the deadline; nullptr (with
 // no error) when the query is complete.
 core::Result<PgresultPtr> next_result(PGconn* conn, const core::Deadline& deadline) {
-  while (PQisBusy(conn)) {
+  while (libpq().isBusy(conn)) {
     switch (wait_socket(conn, false, deadline)) {
       case Wait::ready:
         break;
@@ -119,15 +120,15 @@ core::Result<PgresultPtr> next_result(PGconn* conn, const core::Deadline& deadli
       case Wait::failed:
         return connection_failure(conn);
     }
-    if (PQconsumeInput(conn) != 1) return connection_failure(conn);
+    if (libpq().consumeInput(conn) != 1) return connection_failure(conn);
   }
-  return PgresultPtr(PQgetResult(conn));
+  return PgresultPtr(libpq().getResult(conn));
 }
 
 // Sends everything PQsend* queued, waiting for the socket at most until the deadline.
 core::Result<void> flush(PGconn* conn, const core::Deadline& deadline) {
   for (;;) {
-    const int pending = PQflush(conn);
+    const int pending = libpq().flush(conn);
     if (pending == 0) return {};
     if (pending < 0) return connection_failure(conn);
     switch (wait_socket(conn, true, deadline)) {
@@ -143,14 +144,14 @@ core::Result<void> flush(PGconn* conn, const core::Deadline& deadline) {
 
 // Runs a statement that returns no rows (SET), to completion.
 core::Result<void> run_command(PGconn* conn, const char* sql, const core::Deadline& deadline) {
-  if (PQsendQuery(conn, sql) != 1) return connection_failure(conn);
+  if (libpq().sendQuery(conn, sql) != 1) return connection_failure(conn);
   if (auto sent = flush(conn, deadline); !sent) return sent;
   std::optional<core::Error> error;
   for (;;) {
     auto result = next_result(conn, deadline);
     if (!result) return core::fail(result.error());
     if (!*result) break;
-    if (PQresultStatus(result->get()) != PGRES_COMMAND_OK && !error) {
+    if (libpq().resultStatus(result->get()) != PGRES_COMMAND_OK && !error) {
       error = result_failure(result->get()).error();
     }
   }
@@ -160,22 +161,22 @@ core::Result<void> run_command(PGconn* conn, const char* sql, const core::Deadli
 
 std::vector<std::string> column_names(const PGresult* result) {
   std::vector<std::string> names;
-  const int count = PQnfields(result);
+  const int count = libpq().nfields(result);
   names.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) names.emplace_back(PQfname(result, i));
+  for (int i = 0; i < count; ++i) names.emplace_back(libpq().fname(result, i));
   return names;
 }
 
 Row row_values(const PGresult* result) {
   Row row;
-  const int count = PQnfields(result);
+  const int count = libpq().nfields(result);
   row.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
-    if (PQgetisnull(result, 0, i)) {
+    if (libpq().getisnull(result, 0, i)) {
       row.emplace_back(std::nullopt);
     } else {
-      row.emplace_back(std::string(PQgetvalue(result, 0, i),
-                                   static_cast<std::size_t>(PQgetlength(result, 0, i))));
+      row.emplace_back(std::string(libpq().getvalue(result, 0, i),
+                                   static_cast<std::size_t>(libpq().getlength(result, 0, i))));
     }
   }
   return row;
@@ -236,12 +237,13 @@ core::Result<void> PostgresSource::run(std::string_view sql,
   if (sql.find('\0') != std::string_view::npos) {
     return core::fail(FailureKind::invalid_input, "the SQL holds a NUL character");
   }
+  if (const auto& loaded = load_libpq(); !loaded) return core::fail(loaded.error());
   const core::Secret* use_password = password ? &*password : (password_ ? &*password_ : nullptr);
   auto conn = connect(conninfo_, use_password, deadline);
   if (!conn) return core::fail(conn.error());
   PGconn* db = conn->get();
   // Non-blocking sends too, so that no write waits past the deadline (flush() does the waiting).
-  if (PQsetnonblocking(db, 1) != 0) return connection_failure(db);
+  if (libpq().setnonblocking(db, 1) != 0) return connection_failure(db);
 
   if (!deadline.is_never()) {
     // The server stops the statement itself at the deadline (SQLSTATE 57014), so a slow query
@@ -253,10 +255,10 @@ core::Result<void> PostgresSource::run(std::string_view sql,
 
   // The extended protocol takes exactly one statement, like the SQLite source.
   const std::string text(sql);
-  if (PQsendQueryParams(db, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+  if (libpq().sendQueryParams(db, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
     return connection_failure(db);
   }
-  if (PQsetSingleRowMode(db) != 1) {
+  if (libpq().setSingleRowMode(db) != 1) {
     return core::fail(FailureKind::internal, "libpq refused single-row mode");
   }
   if (auto sent = flush(db, deadline); !sent) return sent;
@@ -268,7 +270,7 @@ core::Result<void> PostgresSource::run(std::string_view sql,
     if (!result) return core::fail(result.error());
     if (!*result) break;
     const PGresult* res = result->get();
-    switch (PQresultStatus(res)) {
+    switch (libpq().resultStatus(res)) {
       case PGRES_SINGLE_TUPLE:
         if (!columns_sent) {
           columns_sent = true;

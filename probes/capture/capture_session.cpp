@@ -128,12 +128,12 @@ int CaptureSession::State::dispatch_all() {
   for (auto& source : sources) {
     if (source->failed) continue;
     for (int round = 0; round < kDispatchRounds; ++round) {
-      const int n = pcap_dispatch(source->handle.get(), -1, on_packet_callback,
+      const int n = libpcap().dispatch(source->handle.get(), -1, on_packet_callback,
                                   reinterpret_cast<u_char*>(source.get()));
       if (n < 0) {
         source->failed = true;
         if (!reader_error) {
-          auto error = from_pcap(n, pcap_geterr(source->handle.get()));
+          auto error = from_pcap(n, libpcap().geterr(source->handle.get()));
           error.message += " (interface " + source->interface + ")";
           reader_error = std::move(error);
         }

@@ -1,5 +1,6 @@
-// PcapHandle and PcapDumper: RAII for libpcap's handles, and from_pcap(), the one place libpcap's
-// status codes become gwprobe errors. Internal to probes/capture (it includes pcap.h).
+// libpcap, opened on first use (core/shared_library.hpp: it pulls D-Bus and systemd into every
+// process otherwise); PcapHandle and PcapDumper, RAII for its handles; and from_pcap(), the one
+// place libpcap's status codes become gwprobe errors. Internal to probes/capture (includes pcap.h).
 #pragma once
 
 #include <pcap/pcap.h>
@@ -14,7 +15,43 @@
 
 namespace gwprobe::probes::capture {
 
-/// Maps a libpcap status (pcap_activate(), pcap_setfilter(), pcap_dispatch(): PCAP_ERROR_*,
+/// The libpcap functions gwprobe uses, named as in libpcap without the pcap_ prefix.
+struct LibpcapApi {
+  decltype(&::pcap_activate) activate = nullptr;
+  decltype(&::pcap_close) close = nullptr;
+  decltype(&::pcap_compile) compile = nullptr;
+  decltype(&::pcap_create) create = nullptr;
+  decltype(&::pcap_datalink) datalink = nullptr;
+  decltype(&::pcap_dispatch) dispatch = nullptr;
+  decltype(&::pcap_dump) dump = nullptr;
+  decltype(&::pcap_dump_close) dump_close = nullptr;
+  decltype(&::pcap_dump_file) dump_file = nullptr;
+  decltype(&::pcap_dump_flush) dump_flush = nullptr;
+  decltype(&::pcap_dump_ftell64) dump_ftell64 = nullptr;
+  decltype(&::pcap_dump_open) dump_open = nullptr;
+  decltype(&::pcap_freecode) freecode = nullptr;
+  decltype(&::pcap_get_selectable_fd) get_selectable_fd = nullptr;
+  decltype(&::pcap_geterr) geterr = nullptr;
+  decltype(&::pcap_open_dead) open_dead = nullptr;
+  decltype(&::pcap_open_offline) open_offline = nullptr;
+  decltype(&::pcap_set_buffer_size) set_buffer_size = nullptr;
+  decltype(&::pcap_set_datalink) set_datalink = nullptr;
+  decltype(&::pcap_set_immediate_mode) set_immediate_mode = nullptr;
+  decltype(&::pcap_set_promisc) set_promisc = nullptr;
+  decltype(&::pcap_set_snaplen) set_snaplen = nullptr;
+  decltype(&::pcap_setfilter) setfilter = nullptr;
+  decltype(&::pcap_setnonblock) setnonblock = nullptr;
+  decltype(&::pcap_stats) stats = nullptr;
+};
+
+/// Opens libpcap once per process (thread-safe): the table, or why it cannot be used (not
+/// installed, too old), the same answer on every call. PcapHandle's constructors call it.
+const core::Result<const LibpcapApi*>& load_libpcap();
+
+/// The table load_libpcap() returned; only call after it succeeded (aborts otherwise).
+const LibpcapApi& libpcap();
+
+/// Maps a libpcap status (libpcap().activate(), libpcap().setfilter(), libpcap().dispatch(): PCAP_ERROR_*,
 /// PCAP_WARNING_*) to an Error. `detail` is libpcap's own text (pcap_geterr / errbuf), kept as
 /// the cause. PCAP_ERROR_PERM_DENIED becomes FailureKind::auth with the privilege advice.
 core::Error from_pcap(int code, std::string_view detail = {});
@@ -37,6 +74,7 @@ class PcapHandle {
   static core::Result<PcapHandle> open_dead(int dlt, int snaplen);
   /// A saved capture file, for reading it back.
   static core::Result<PcapHandle> open_offline(const std::filesystem::path& file);
+  // Each fails with load_libpcap()'s error (kind unsupported) when libpcap cannot be opened.
 
   pcap_t* get() const noexcept { return handle_.get(); }
   int datalink() const noexcept;
@@ -51,7 +89,7 @@ class PcapHandle {
 
  private:
   struct Close {
-    void operator()(pcap_t* p) const noexcept { pcap_close(p); }
+    void operator()(pcap_t* p) const noexcept { libpcap().close(p); }
   };
   explicit PcapHandle(pcap_t* p) : handle_(p) {}
   std::unique_ptr<pcap_t, Close> handle_;
@@ -71,7 +109,7 @@ class PcapDumper {
 
  private:
   struct Close {
-    void operator()(pcap_dumper_t* d) const noexcept { pcap_dump_close(d); }
+    void operator()(pcap_dumper_t* d) const noexcept { libpcap().dump_close(d); }
   };
   explicit PcapDumper(pcap_dumper_t* d) : dumper_(d) {}
   std::unique_ptr<pcap_dumper_t, Close> dumper_;

@@ -1,14 +1,11 @@
-// from_curl and the curl handle helpers.
+// from_curl: what libcurl's outcome of a CONNECT means for the user.
 #include "probes/proxy/curl_errors.hpp"
 
 #include <curl/curl.h>
 
 #include <cstring>
-#include <mutex>
 #include <system_error>
 #include <utility>
-
-#include "probes/proxy/curl_handles.hpp"
 
 namespace gwprobe::probes::proxy {
 
@@ -156,42 +153,6 @@ CurlFailure from_curl(const CurlOutcome& o) {
                  "the proxy accepted the connection but did not answer CONNECT before the "
                  "deadline: it is still trying to reach the destination, which does not answer "
                  "(filtered beyond the proxy)");
-}
-
-bool ensure_curl_initialized() noexcept {
-  static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  return ok;
-}
-
-CurlTransfer& CurlTransfer::operator=(CurlTransfer&& other) noexcept {
-  if (this != &other) {
-    reset();
-    multi_ = std::move(other.multi_);
-    easy_ = std::move(other.easy_);
-    attached_ = std::exchange(other.attached_, false);
-  }
-  return *this;
-}
-
-bool CurlTransfer::create() {
-  reset();
-  if (!ensure_curl_initialized()) return false;
-  multi_.reset(curl_multi_init());
-  easy_.reset(curl_easy_init());
-  return multi_ && easy_;
-}
-
-bool CurlTransfer::attach() {
-  if (!multi_ || !easy_ || attached_) return false;
-  attached_ = curl_multi_add_handle(multi_.get(), easy_.get()) == CURLM_OK;
-  return attached_;
-}
-
-void CurlTransfer::reset() noexcept {
-  if (attached_ && multi_ && easy_) curl_multi_remove_handle(multi_.get(), easy_.get());
-  attached_ = false;
-  easy_.reset();
-  multi_.reset();
 }
 
 }  // namespace gwprobe::probes::proxy

@@ -168,7 +168,7 @@ class CurlTunnelStream final : public tls::ByteStream {
 
   tls::IoResult read_some(std::span<std::byte> into) noexcept override {
     std::size_t n = 0;
-    const CURLcode rc = curl_easy_recv(transfer_.easy(), into.data(), into.size(), &n);
+    const CURLcode rc = libcurl().easy_recv(transfer_.easy(), into.data(), into.size(), &n);
     if (rc == CURLE_OK) {
       return n > 0 ? tls::IoResult{tls::IoStatus::ok, n, 0} : tls::IoResult{tls::IoStatus::closed};
     }
@@ -178,7 +178,7 @@ class CurlTunnelStream final : public tls::ByteStream {
 
   tls::IoResult write_some(std::span<const std::byte> from) noexcept override {
     std::size_t n = 0;
-    const CURLcode rc = curl_easy_send(transfer_.easy(), from.data(), from.size(), &n);
+    const CURLcode rc = libcurl().easy_send(transfer_.easy(), from.data(), from.size(), &n);
     if (rc == CURLE_OK) return tls::IoResult{tls::IoStatus::ok, n, 0};
     if (rc == CURLE_AGAIN) return tls::IoResult{tls::IoStatus::would_block};
     return tls::IoResult{tls::IoStatus::error, 0, os_errno_or(EPIPE)};
@@ -189,7 +189,7 @@ class CurlTunnelStream final : public tls::ByteStream {
  private:
   int os_errno_or(int fallback) const noexcept {
     long e = 0;
-    curl_easy_getinfo(transfer_.easy(), CURLINFO_OS_ERRNO, &e);
+    libcurl().easy_getinfo(transfer_.easy(), CURLINFO_OS_ERRNO, &e);
     return e != 0 ? static_cast<int>(e) : fallback;
   }
 
@@ -201,7 +201,7 @@ class CurlTunnelStream final : public tls::ByteStream {
 void drive(CURLM* multi, const ProbeContext& context, CurlOutcome& outcome) {
   for (;;) {
     int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    if (libcurl().multi_perform(multi, &running) != CURLM_OK) break;
     if (running == 0) break;
     if (context.cancel.cancelled()) {
       outcome.cancelled = true;
@@ -214,13 +214,13 @@ void drive(CURLM* multi, const ProbeContext& context, CurlOutcome& outcome) {
     curl_waitfd cancel_fd{context.cancel.fd(), CURL_WAIT_POLLIN, 0};
     int ready = 0;
     // curl_multi_wait also returns when curl's own timers need attention.
-    if (curl_multi_wait(multi, &cancel_fd, 1, context.deadline.remaining_ms(kMaxWaitMs), &ready) !=
+    if (libcurl().multi_wait(multi, &cancel_fd, 1, context.deadline.remaining_ms(kMaxWaitMs), &ready) !=
         CURLM_OK) {
       break;
     }
   }
   int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+  while (CURLMsg* msg = libcurl().multi_info_read(multi, &queued)) {
     if (msg->msg == CURLMSG_DONE) outcome.code = msg->data.result;
   }
   if (outcome.timed_out && outcome.code == CURLE_OK) outcome.code = CURLE_OPERATION_TIMEDOUT;
@@ -264,6 +264,10 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
     pinned.push_back(resolve_entry(target.host, target.port, resolution.addresses));
   }
 
+  if (const auto& loaded = load_libcurl(); !loaded) {
+    fail_into(into, Diagnosis::probe_error, loaded.error().describe() + where);
+    return nullptr;
+  }
   CurlTransfer transfer;
   if (!transfer.create()) {
     fail_into(into, Diagnosis::probe_error, "cannot initialise libcurl" + where);
@@ -272,7 +276,7 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
   CURL* easy = transfer.easy();
   CurlSlist resolve_list;
   for (const auto& entry : pinned) {
-    curl_slist* appended = curl_slist_append(resolve_list.get(), entry.c_str());
+    curl_slist* appended = libcurl().slist_append(resolve_list.get(), entry.c_str());
     if (appended == nullptr) {
       fail_into(into, Diagnosis::probe_error, "out of memory" + where);
       return nullptr;
@@ -287,30 +291,30 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
   const std::string proxy_origin = proxy.url.origin();
   const std::string user_agent = std::string("gwprobe/") + core::kVersion;
   const long timeout_ms = std::max(1, context.deadline.remaining_ms(INT_MAX));
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROXY, proxy_origin.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, 1L);
-  curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &headers);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
-  if (resolve_list) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_list.get());
-  if (!proxy.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, proxy.ca_file.c_str());
+  libcurl().easy_setopt(easy, CURLOPT_URL, url.c_str());
+  libcurl().easy_setopt(easy, CURLOPT_PROXY, proxy_origin.c_str());
+  libcurl().easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, 1L);
+  libcurl().easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
+  libcurl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  libcurl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+  libcurl().easy_setopt(easy, CURLOPT_USERAGENT, user_agent.c_str());
+  libcurl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  libcurl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  libcurl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  libcurl().easy_setopt(easy, CURLOPT_HEADERDATA, &headers);
+  libcurl().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  if (resolve_list) libcurl().easy_setopt(easy, CURLOPT_RESOLVE, resolve_list.get());
+  if (!proxy.ca_file.empty()) libcurl().easy_setopt(easy, CURLOPT_PROXY_CAINFO, proxy.ca_file.c_str());
   const long allowed = curl_auth_bits(proxy.auth);
-  curl_easy_setopt(easy, CURLOPT_PROXYAUTH, allowed);
+  libcurl().easy_setopt(easy, CURLOPT_PROXYAUTH, allowed);
   if (proxy.has_credentials()) {
     // The one place the password leaves its Secret: straight into libcurl (verbose and debug
     // output stay off, so curl never prints it either).
-    curl_easy_setopt(easy, CURLOPT_PROXYUSERNAME, proxy.url.user.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROXYPASSWORD, proxy.url.password.reveal().c_str());
+    libcurl().easy_setopt(easy, CURLOPT_PROXYUSERNAME, proxy.url.user.c_str());
+    libcurl().easy_setopt(easy, CURLOPT_PROXYPASSWORD, proxy.url.password.reveal().c_str());
   } else if (proxy.auth == ProxyAuth::negotiate) {
     // Negotiate without a user name means the current Kerberos ticket (curl's ":" convention).
-    curl_easy_setopt(easy, CURLOPT_PROXYUSERPWD, ":");
+    libcurl().easy_setopt(easy, CURLOPT_PROXYUSERPWD, ":");
   }
   if (!transfer.attach()) {
     fail_into(into, Diagnosis::probe_error, "cannot start the libcurl transfer" + where);
@@ -327,17 +331,17 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
   long offered = 0;
   curl_off_t connect_us = 0;
   curl_off_t total_us = 0;
-  curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &outcome.connect_code);
-  curl_easy_getinfo(easy, CURLINFO_PROXY_ERROR, &outcome.proxy_error);
+  libcurl().easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &outcome.connect_code);
+  libcurl().easy_getinfo(easy, CURLINFO_PROXY_ERROR, &outcome.proxy_error);
   long os_errno = 0;
-  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+  libcurl().easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
   outcome.os_errno = static_cast<int>(os_errno);
   // A CONNECT request went out only once TCP (and TLS, for https://) to the proxy was up.
-  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  libcurl().easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
   outcome.connected_to_proxy = request_size > 0 || !headers.responses.empty();
-  curl_easy_getinfo(easy, CURLINFO_PROXYAUTH_AVAIL, &offered);
-  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
-  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  libcurl().easy_getinfo(easy, CURLINFO_PROXYAUTH_AVAIL, &offered);
+  libcurl().easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+  libcurl().easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
   if (connect_us > 0) into.set_phase(core::phase::connect, std::chrono::microseconds(connect_us));
   into.set_phase(core::phase::proxy, std::chrono::microseconds(std::max<curl_off_t>(
                                          0, total_us - std::max<curl_off_t>(connect_us, 0))));
@@ -366,7 +370,7 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
                 scheme_used(offered, allowed, outcome.had_credentials, challenged));
 
   curl_socket_t socket = CURL_SOCKET_BAD;
-  if (curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
+  if (libcurl().easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
       socket == CURL_SOCKET_BAD) {
     fail_into(into, Diagnosis::probe_error, "libcurl reported no tunnel socket" + where);
     return nullptr;
