@@ -12,6 +12,10 @@ Result<Secret> read_secret_file(const std::string& path, std::string_view what) 
   const std::string prefix = std::string(what) + ": ";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
+    if (std::filesystem::exists(path, ec)) {  // a directory, /dev/null, a FIFO
+      return fail(FailureKind::invalid_input,
+                  prefix + path + " is not a regular file (a secret file holds one line)");
+    }
     return fail(FailureKind::not_found, prefix + "cannot read " + path + " (no such file)");
   }
   if (std::filesystem::file_size(path, ec) > kMaxSecretFileBytes || ec) {

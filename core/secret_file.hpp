@@ -17,8 +17,9 @@ inline constexpr std::uintmax_t kMaxSecretFileBytes = std::uintmax_t{64} * 1024;
 
 /// The file's first line without its line ending ("\n" or "\r\n"); other whitespace is kept (it
 /// may be part of a password). Errors name `what` and the path, never the content:
-/// "WHAT: cannot read PATH (...)" (not_found: no such regular file; io: unreadable),
-/// "WHAT: PATH is empty" and "WHAT: PATH is larger than 64 KiB" (invalid_input).
+/// "WHAT: cannot read PATH (...)" (not_found: no such file; io: unreadable), "WHAT: PATH is
+/// not a regular file", "WHAT: PATH is empty" and "WHAT: PATH is larger than 64 KiB"
+/// (invalid_input).
 Result<Secret> read_secret_file(const std::string& path, std::string_view what);
 
 }  // namespace gwprobe::core
