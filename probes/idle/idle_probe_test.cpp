@@ -77,7 +77,9 @@ TEST(IdleProbe, AFinCutterBelowTheRequirementIsIdleCutWithABracketAroundIt) {
   EXPECT_EQ(r.status, Status::fail);
   EXPECT_EQ(r.fact_text("idle_cut_how"), "fin");
   EXPECT_LE(number(r, "idle_bracket_low_seconds"), 0.5);
-  EXPECT_GE(number(r, "idle_bracket_high_seconds"), 0.5);
+  // The cutter's idle clock starts when it reads the last frame, which on loopback can be a
+  // moment before the probe's send returns and stamps its own: the high end may read 0.499.
+  EXPECT_GE(number(r, "idle_bracket_high_seconds"), 0.49);
   // The bracket's lower end: the longest hold survived (0.333 s, or a little more when pinged
   // late).
   EXPECT_GE(number(r, "idle_cut_seconds"), 0.333);
