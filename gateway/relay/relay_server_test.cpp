@@ -486,6 +486,24 @@ TEST_F(RelayFixture, ASenderWithNoListenerGets404) {
   EXPECT_EQ(connect_status("nobody-home", sender), 404);
 }
 
+TEST_F(RelayFixture, AListenerIsOnlineTheMomentItsHandshakeReturns) {
+  start();
+  // Registered as the 101 is built, before it is written: a sender that follows the listener's
+  // handshake (an agent's first query, a test) must never find the path empty.
+  for (int i = 0; i < 30; ++i) {
+    const std::string path = "prompt" + std::to_string(i);
+    TestListener listener(tls_, port_, path);
+    ASSERT_EQ(listener.status(), 101);
+    ASSERT_EQ(server_->hub().online_members(path), 1u) << "attempt " << i;
+  }
+  // And a listener whose handshake is refused is never registered.
+  WsClient refused(tls_, port_);
+  EXPECT_EQ(refused.handshake("/$hc/nobody?sb-hc-action=listen",
+                              {{"ServiceBusAuthorization", send_token("nobody")}}),
+            403);
+  EXPECT_EQ(server_->hub().online_members("nobody"), 0u);
+}
+
 TEST_F(RelayFixture, ASenderIsSplicedToAListenerAndEchoesTextAndBinary) {
   start();
   TestListener listener(tls_, port_, "echo");

@@ -48,9 +48,18 @@ class ControlSession : public ListenerLink,
 
   void start() {
     configure_websocket(ctx_, ws_, {});
+    // The listener goes online as its 101 is built, just before it is written, not once the
+    // write has completed: a listener that has read its 101 is routable, so a sender arriving
+    // that moment is never told 404. What is offered meanwhile waits for the handshake.
+    // (The decorator lives as long as the stream, a member: `this` is safe, and small.)
+    ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+      res.set(http::field::server, "gwprobe-relay");
+      if (res.result() == http::status::switching_protocols) go_online();
+    }));
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong) missed_pongs_ = 0;
     });
+    writing_ = true;  // held until on_accept: no frame may go out before the 101
     ws_.async_accept(request_,
                      beast::bind_front_handler(&ControlSession::on_accept, shared_from_this()));
   }
@@ -84,12 +93,9 @@ class ControlSession : public ListenerLink,
     bool counts = false;  // one per offer(): the text message
   };
 
-  void on_accept(beast::error_code ec) {
-    if (ec) {
-      ctx_->log->info("listener_handshake_failed",
-                      {{"remote", peer_.remote}, {"error", ec.message()}});
-      return;
-    }
+  // Called from the handshake's response decorator, on this session's strand.
+  void go_online() {
+    if (member_ != 0) return;
     MemberInfo info;
     info.listener_id = id_hint_.value_or(protocol::random_guid());
     info.remote = peer_.remote;
@@ -104,24 +110,38 @@ class ControlSession : public ListenerLink,
       }
     }
     listener_id_ = info.listener_id;
-    // The handshake is done: an idle listener should cost as little as possible.
-    request_ = {};
-    id_hint_.reset();
-    priority_hint_.reset();
     member_ = ctx_->hub.add_member(path_, weak_from_this(), std::move(info));
     ctx_->hub.count("listener_connects_total");
-    ctx_->hub.track(weak_from_this());
     ctx_->log->info("listener_online", {{"path", path_},
                                         {"listener", listener_id_},
                                         {"remote", peer_.remote},
                                         {"rule", rule_},
                                         {"token_expires_at", expires_at_}});
+  }
+
+  void on_accept(beast::error_code ec) {
+    // The handshake is done: an idle listener should cost as little as possible.
+    request_ = {};
+    id_hint_.reset();
+    priority_hint_.reset();
+    if (ec) {
+      ctx_->log->info("listener_handshake_failed",
+                      {{"remote", peer_.remote}, {"error", ec.message()}});
+      drop_queue();
+      if (member_ != 0) {  // the 101 was built but could not be written
+        disconnect_reason_ = "handshake_failed";
+        on_closed(ec);
+      }
+      return;
+    }
+    ctx_->hub.track(weak_from_this());
     if (ctx_->shutting_down) {
       close(close_code::going_away, "relay shutting down", "relay_shutdown");
       return;
     }
     next_ping_ = std::chrono::steady_clock::now() + ctx_->config.ping_interval;
     arm_timer();
+    do_write();  // what was offered during the handshake; clears writing_ when there is none
     do_read();
   }
 
@@ -190,14 +210,18 @@ class ControlSession : public ListenerLink,
     if (queue_.front().counts) --queued_;
     queue_.erase(queue_.begin());
     if (ec) {
-      writing_ = false;
-      for (const auto& item : queue_) {
-        if (item.counts) --queued_;
-      }
-      queue_.clear();
+      drop_queue();
       return;  // the read loop sees the failure and unregisters
     }
     do_write();
+  }
+
+  void drop_queue() {
+    writing_ = false;
+    for (const auto& item : queue_) {
+      if (item.counts) --queued_;
+    }
+    queue_.clear();
   }
 
   // Reads in small pieces into a member array: a pending whole-message read would keep a
