@@ -68,7 +68,7 @@ say "relay on 127.0.0.1:$port (pid ${pids[-1]}, log $dir/relay.log)"
   --ca-file "$dir/ca.pem" --datasource-sqlite "$dir/sample.db" 2>"$dir/gateway.log" &
 pids+=($!)
 wait_for "$dir/gateway.log" gateway_connected "the gateway agent" "${pids[-1]}"
-# The agent sees the 101 a moment before the relay registers it: wait for the relay's word.
+# And the relay's own word that it registered the gateway (logged as it answers the 101).
 wait_for "$dir/relay.log" listener_online "the relay" "${pids[0]}"
 say "gateway agent listening on $relay_url (pid ${pids[-1]}, log $dir/gateway.log)"
 echo >&2

@@ -176,8 +176,8 @@ class AgentFixture : public ::testing::Test {
     return n;
   }
 
-  /// The agent's n-th gateway_connected and the relay's own listener_online for it (the agent
-  /// sees the 101 a moment before the relay registers the listener; a sender in between gets 404).
+  /// The agent's n-th gateway_connected and the relay's own listener_online for it (logged as
+  /// the relay answers the 101, so it confirms rather than waits).
   bool connected(std::size_t n, std::size_t online_at_relay, std::chrono::milliseconds within) {
     return eventually(
         [&] {

@@ -79,7 +79,7 @@ DS
     sleep 0.1
   done
   grep -q gateway_connected "$d/gateway.log" || { echo "gateway not connected:"; cat "$d/gateway.log"; exit 1; }
-  # The agent sees the 101 a moment before the relay registers it: wait for the relay's word.
+  # And the relay's own word that it registered the gateway (logged as it answers the 101).
   for _ in $(seq 1 50); do grep -q listener_online "$d/relay.log" && break; sleep 0.1; done
   grep -q listener_online "$d/relay.log" || { echo "the relay never registered the gateway:"; cat "$d/relay.log"; exit 1; }
 fi

@@ -262,7 +262,7 @@ TEST_F(GatewayAgentTest, ServesAWholeAnswerThenADatabaseErrorThenTheNextQuery) {
   ASSERT_NE(relay.port(), 0) << relay.child().err();
   Gateway gateway(relay.port(), material().db, material().file("gateway.key"));
   ASSERT_TRUE(gateway.wait_for("gateway_connected", 1, 15s)) << gateway.child().err();
-  // The agent sees the 101 a moment before the relay registers it: wait for the relay's word.
+  // And the relay's own word that it registered the gateway (logged as it answers the 101).
   ASSERT_TRUE(eventually([&] { return listener_online(relay.port()); }, 5s));
 
   // (a) every row, and a trailer whose digest is the one we compute over what arrived.
