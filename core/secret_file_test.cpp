@@ -54,8 +54,8 @@ TEST_F(SecretFile, FailsNamingTheFileAndNeverTheContent) {
   EXPECT_NE(directory.error().message.find("is not a regular file"), std::string::npos);
   const auto device = read_secret_file("/dev/null", "--key-file");
   ASSERT_FALSE(device);
-  EXPECT_EQ(device.error().message, "--key-file: /dev/null is not a regular file (a secret file "
-                                    "holds one line)");
+  EXPECT_EQ(device.error().message,
+            "--key-file: /dev/null is not a regular file (a secret file holds one line)");
 
   const auto large = read_secret_file(write("large", std::string(70 * 1024, 'k')), "x");
   ASSERT_FALSE(large);

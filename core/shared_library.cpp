@@ -35,10 +35,10 @@ std::optional<Error> SharedLibrary::error() const {
     return Error{FailureKind::unsupported,
                  "cannot load " + soname_ + " (install the " + package_ + " package)", failure_};
   }
-  return Error{FailureKind::unsupported,
-               soname_ + " is too old or not the expected library (install the " + package_ +
-                   " package)",
-               failure_};
+  return Error{
+      FailureKind::unsupported,
+      soname_ + " is too old or not the expected library (install the " + package_ + " package)",
+      failure_};
 }
 
 }  // namespace gwprobe::core

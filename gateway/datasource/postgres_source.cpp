@@ -60,7 +60,8 @@ core::Unexpected deadline_failure(std::string_view what) {
 core::Unexpected result_failure(const PGresult* result) {
   const char* sqlstate = libpq().resultErrorField(result, PG_DIAG_SQLSTATE);
   const char* primary = libpq().resultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  const std::string message = primary ? one_line(primary) : one_line(libpq().resultErrorMessage(result));
+  const std::string message =
+      primary ? one_line(primary) : one_line(libpq().resultErrorMessage(result));
   if (sqlstate == nullptr) return core::fail(FailureKind::network, message);
   return core::fail(failure_kind_of_sqlstate(sqlstate), message,
                     "SQLSTATE " + std::string(sqlstate));

@@ -129,7 +129,7 @@ int CaptureSession::State::dispatch_all() {
     if (source->failed) continue;
     for (int round = 0; round < kDispatchRounds; ++round) {
       const int n = libpcap().dispatch(source->handle.get(), -1, on_packet_callback,
-                                  reinterpret_cast<u_char*>(source.get()));
+                                       reinterpret_cast<u_char*>(source.get()));
       if (n < 0) {
         source->failed = true;
         if (!reader_error) {

@@ -51,7 +51,7 @@ const core::Result<const LibpcapApi*>& load_libpcap();
 /// The table load_libpcap() returned; only call after it succeeded (aborts otherwise).
 const LibpcapApi& libpcap();
 
-/// Maps a libpcap status (libpcap().activate(), libpcap().setfilter(), libpcap().dispatch(): PCAP_ERROR_*,
+/// Maps a libpcap status (pcap_activate(), pcap_setfilter(), pcap_dispatch(): PCAP_ERROR_*,
 /// PCAP_WARNING_*) to an Error. `detail` is libpcap's own text (pcap_geterr / errbuf), kept as
 /// the cause. PCAP_ERROR_PERM_DENIED becomes FailureKind::auth with the privilege advice.
 core::Error from_pcap(int code, std::string_view detail = {});

@@ -214,8 +214,8 @@ void drive(CURLM* multi, const ProbeContext& context, CurlOutcome& outcome) {
     curl_waitfd cancel_fd{context.cancel.fd(), CURL_WAIT_POLLIN, 0};
     int ready = 0;
     // curl_multi_wait also returns when curl's own timers need attention.
-    if (libcurl().multi_wait(multi, &cancel_fd, 1, context.deadline.remaining_ms(kMaxWaitMs), &ready) !=
-        CURLM_OK) {
+    if (libcurl().multi_wait(multi, &cancel_fd, 1, context.deadline.remaining_ms(kMaxWaitMs),
+                             &ready) != CURLM_OK) {
       break;
     }
   }
@@ -304,7 +304,8 @@ std::unique_ptr<tls::ByteStream> tunnel(const core::Target& target, const ProxyE
   libcurl().easy_setopt(easy, CURLOPT_HEADERDATA, &headers);
   libcurl().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   if (resolve_list) libcurl().easy_setopt(easy, CURLOPT_RESOLVE, resolve_list.get());
-  if (!proxy.ca_file.empty()) libcurl().easy_setopt(easy, CURLOPT_PROXY_CAINFO, proxy.ca_file.c_str());
+  if (!proxy.ca_file.empty())
+    libcurl().easy_setopt(easy, CURLOPT_PROXY_CAINFO, proxy.ca_file.c_str());
   const long allowed = curl_auth_bits(proxy.auth);
   libcurl().easy_setopt(easy, CURLOPT_PROXYAUTH, allowed);
   if (proxy.has_credentials()) {
