@@ -42,7 +42,8 @@ class ByteStream {
   virtual int poll_fd() const noexcept = 0;
 };
 
-/// A connected TCP socket (owned). The constructor switches it to non-blocking mode.
+/// A connected TCP socket (owned). The constructor switches it to non-blocking mode and turns
+/// Nagle's algorithm off (TCP_NODELAY).
 class SocketStream final : public ByteStream {
  public:
   explicit SocketStream(core::UniqueFd fd) noexcept;

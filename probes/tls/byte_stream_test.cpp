@@ -2,6 +2,8 @@
 #include "probes/tls/byte_stream.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -20,6 +22,31 @@ Pair make_pair() {
   int fds[2];
   EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
   return Pair{std::make_unique<SocketStream>(core::UniqueFd(fds[0])), core::UniqueFd(fds[1])};
+}
+
+TEST(SocketStream, TurnsNagleOffOnATcpSocket) {
+  // A listening loopback socket and a connected client (connect() to a listening socket
+  // completes from the backlog without accept()).
+  core::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+  core::UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  int before = 1;
+  socklen_t size = sizeof before;
+  ASSERT_EQ(::getsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &before, &size), 0);
+  EXPECT_EQ(before, 0);  // the kernel's default: Nagle on
+
+  const SocketStream stream(std::move(client));
+  int after = 0;
+  ASSERT_EQ(::getsockopt(stream.poll_fd(), IPPROTO_TCP, TCP_NODELAY, &after, &size), 0);
+  EXPECT_NE(after, 0);
 }
 
 TEST(SocketStream, ReportsWouldBlockDataAndOrderlyClose) {
