@@ -58,7 +58,7 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
 
   core::RunReport report;
   report.tool_version = core::kVersion;
-  report.profile = "single probe";
+  report.profile = core::RunReport::single_probe;
   report.started_at = std::chrono::system_clock::now();
   probes::AddressCache addresses{options.resolver};
   probes::RunnerOptions runner;
@@ -77,7 +77,7 @@ int run(const ProbeOptions& options, const SpecBuilder& build) {
   capture.finish(report.results, report.notes);
   // A single probe has no profile: the rules still give advice, findings and the verdict.
   rules::Profile adhoc;
-  adhoc.name = "single probe";
+  adhoc.name = core::RunReport::single_probe;
   for (auto& result : report.results) rules::fill_advice(result, adhoc);
   report.findings = rules::diagnose(report.results, adhoc);
   report.verdict = rules::verdict_for(report.results, false);

@@ -35,6 +35,8 @@ struct Note {
 
 struct RunReport {
   static constexpr std::string_view schema = "gwprobe.report/v1";
+  /// The profile name of a `gwprobe probe` run, which has no profile.
+  static constexpr std::string_view single_probe = "single probe";
   std::string tool_version;
   std::string profile;         ///< profile name
   std::string profile_source;  ///< "embedded" or a file path

@@ -280,7 +280,9 @@ void write_text(const core::RunReport& report, std::ostream& out, const WriteOpt
   out << verdict_line << '\n';
 
   std::string about = "gwprobe " + plain_text(report.tool_version);
-  if (!report.profile.empty()) {
+  if (report.profile == core::RunReport::single_probe) {
+    about += " · single probe";  // not "profile single probe"
+  } else if (!report.profile.empty()) {
     about += " · profile " + plain_text(report.profile);
     if (!report.profile_source.empty()) about += " (" + plain_text(report.profile_source) + ")";
   }

@@ -39,6 +39,19 @@ TEST(TextReport, StartsWithTheVerdictAndTheCounts) {
   EXPECT_EQ(text(degraded).rfind("DEGRADED  ", 0), 0u);
 }
 
+TEST(TextReport, NamesTheProfileOrSaysSingleProbeOnTheSecondLine) {
+  auto report = testdata::ready_report();
+  report.profile = "contoso";
+  report.profile_source = "/etc/gwprobe/contoso.toml";
+  EXPECT_NE(lines_of(text(report))[1].find(" · profile contoso (/etc/gwprobe/contoso.toml) · "),
+            std::string::npos);
+  report.profile = core::RunReport::single_probe;
+  report.profile_source.clear();
+  const auto second = lines_of(text(report))[1];
+  EXPECT_NE(second.find(" · single probe · "), std::string::npos) << second;
+  EXPECT_EQ(second.find("profile"), std::string::npos) << second;
+}
+
 TEST(TextReport, KeepsEveryLineWithinOneHundredColumns) {
   for (const bool verbose : {false, true}) {
     for (const auto& line : lines_of(text(testdata::sample_report(), {.verbose = verbose}))) {
