@@ -5,6 +5,7 @@
 // gateway's resident memory, and a missing one stops every command from starting.
 #pragma once
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -37,5 +38,23 @@ class SharedLibrary {
   void* handle_ = nullptr;  // never dlclose()d: the functions stay in use until exit
   std::string failure_;     // dlerror() of the first failure
 };
+
+/// A library's function table, opened once per process: OPEN (which binds the table with a
+/// SharedLibrary, and may initialise the library) runs on the first call, thread-safe, and
+/// every call returns its answer. How load_libcurl, load_libpq and load_libpcap keep theirs.
+template <class Api, Result<const Api*> (*Open)()>
+const Result<const Api*>& load_once() {
+  static const Result<const Api*> loaded = Open();
+  return loaded;
+}
+
+/// The table load_once<Api, Open>() returned. Callers check load_once first (it is how a
+/// missing library becomes the feature's error), so a failure here is a bug: it aborts.
+template <class Api, Result<const Api*> (*Open)()>
+const Api& loaded_table() {
+  const auto& loaded = load_once<Api, Open>();
+  if (!loaded) std::abort();
+  return **loaded;
+}
 
 }  // namespace gwprobe::core

@@ -49,5 +49,42 @@ TEST(SharedLibrary, AMissingFunctionIsReportedWithItsName) {
   EXPECT_NE(error->cause.find("gwprobe_no_such_function"), std::string::npos) << error->cause;
 }
 
+struct StrlenApi {
+  decltype(&std::strlen) strlen = nullptr;
+};
+int opened = 0;
+Result<const StrlenApi*> open_strlen_api() {
+  ++opened;
+  static StrlenApi api;
+  SharedLibrary libc("libc.so.6", "libc6");
+  libc.bind(api.strlen, "strlen");
+  if (auto error = libc.error()) return fail(std::move(*error));
+  return &api;
+}
+int missing_opened = 0;
+Result<const StrlenApi*> open_missing_api() {
+  ++missing_opened;
+  static StrlenApi api;
+  SharedLibrary lib("libgwprobe-no-such-library.so.9", "gwprobe-no-such-package");
+  lib.bind(api.strlen, "strlen");
+  if (auto error = lib.error()) return fail(std::move(*error));
+  return &api;
+}
+
+TEST(SharedLibrary, ATableIsOpenedOnceAndEveryCallGetsTheSameAnswer) {
+  const auto& first = load_once<StrlenApi, open_strlen_api>();
+  const auto& second = load_once<StrlenApi, open_strlen_api>();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(&first, &second);
+  EXPECT_EQ(opened, 1);
+  EXPECT_EQ((loaded_table<StrlenApi, open_strlen_api>().strlen("abc")), 3u);
+
+  const auto& failed = load_once<StrlenApi, open_missing_api>();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("cannot load"), std::string::npos);
+  EXPECT_FALSE((load_once<StrlenApi, open_missing_api>()));
+  EXPECT_EQ(missing_opened, 1);  // a missing library is not looked for again on every call
+}
+
 }  // namespace
 }  // namespace gwprobe::core

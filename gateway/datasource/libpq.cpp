@@ -1,7 +1,6 @@
 // libpq opened on first use (see libpq.hpp).
 #include "gateway/datasource/libpq.hpp"
 
-#include <cstdlib>
 #include <utility>
 
 #include "core/shared_library.hpp"
@@ -46,14 +45,11 @@ core::Result<const LibpqApi*> open_libpq() {
 }  // namespace
 
 const core::Result<const LibpqApi*>& load_libpq() {
-  static const core::Result<const LibpqApi*> loaded = open_libpq();
-  return loaded;
+  return core::load_once<LibpqApi, open_libpq>();
 }
 
 const LibpqApi& libpq() {
-  const auto& loaded = load_libpq();
-  if (!loaded) std::abort();  // a caller skipped load_libpq(): a bug, never user input
-  return **loaded;
+  return core::loaded_table<LibpqApi, open_libpq>();
 }
 
 }  // namespace gwprobe::gateway::datasource

@@ -2,7 +2,6 @@
 #include "probes/capture/pcap_handle.hpp"
 
 #include <cstdio>
-#include <cstdlib>
 #include <utility>
 
 #include "core/shared_library.hpp"
@@ -102,14 +101,11 @@ core::Result<const LibpcapApi*> open_libpcap() {
 }  // namespace
 
 const core::Result<const LibpcapApi*>& load_libpcap() {
-  static const core::Result<const LibpcapApi*> loaded = open_libpcap();
-  return loaded;
+  return core::load_once<LibpcapApi, open_libpcap>();
 }
 
 const LibpcapApi& libpcap() {
-  const auto& loaded = load_libpcap();
-  if (!loaded) std::abort();  // a caller skipped load_libpcap(): a bug, never user input
-  return **loaded;
+  return core::loaded_table<LibpcapApi, open_libpcap>();
 }
 
 core::Error from_pcap(int code, std::string_view detail) {

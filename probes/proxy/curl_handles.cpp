@@ -1,7 +1,6 @@
 // libcurl opened on first use, and its handles (see curl_handles.hpp).
 #include "probes/proxy/curl_handles.hpp"
 
-#include <cstdlib>
 #include <utility>
 
 #include "core/shared_library.hpp"
@@ -39,14 +38,11 @@ core::Result<const CurlApi*> open_libcurl() {
 }  // namespace
 
 const core::Result<const CurlApi*>& load_libcurl() {
-  static const core::Result<const CurlApi*> loaded = open_libcurl();
-  return loaded;
+  return core::load_once<CurlApi, open_libcurl>();
 }
 
 const CurlApi& libcurl() {
-  const auto& loaded = load_libcurl();
-  if (!loaded) std::abort();  // a caller skipped load_libcurl(): a bug, never user input
-  return **loaded;
+  return core::loaded_table<CurlApi, open_libcurl>();
 }
 
 CurlTransfer& CurlTransfer::operator=(CurlTransfer&& other) noexcept {
