@@ -35,6 +35,9 @@ using TlsStream = TlsSocket;
 using WsStream = websocket::stream<TlsStream>;
 using Request = http::request<http::string_body>;
 
+/// The Server header of every response the relay writes (handshakes, errors, HTTP mode).
+inline constexpr const char* kServerName = "gwprobe-relay";
+
 /// Shared by every session; sessions hold it by shared_ptr, so it outlives them all.
 struct RelayContext {
   RelayContext(RelayConfig cfg, std::shared_ptr<JsonLog> log_sink, ssl::context tls_context)

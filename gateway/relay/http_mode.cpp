@@ -174,7 +174,7 @@ class HttpSession : public ResponseSink,
   void respond_error(int status, std::string reason, bool force_close) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(status), request_.version());
-    res->set(http::field::server, "gwprobe-relay");
+    res->set(http::field::server, kServerName);
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->body() = std::move(reason) + "\n";
     res->keep_alive(!force_close && request_.keep_alive() && !ctx_->shutting_down);

@@ -50,7 +50,7 @@ void configure_websocket(const ContextPtr& ctx, WsStream& ws, std::string subpro
   ws.set_option(deflate);
   ws.set_option(websocket::stream_base::decorator(
       [protocol = std::move(subprotocol)](websocket::response_type& res) {
-        res.set(http::field::server, "gwprobe-relay");
+        res.set(http::field::server, kServerName);
         if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
       }));
 }
@@ -89,7 +89,7 @@ class ReplySession : public std::enable_shared_from_this<ReplySession> {
 void serve_admin(const ContextPtr& ctx, TlsStream stream, const Request& request,
                  const protocol::HcTarget& target, const Peer& peer) {
   http::response<http::string_body> res{http::status::ok, request.version()};
-  res.set(http::field::server, "gwprobe-relay");
+  res.set(http::field::server, kServerName);
   res.set(http::field::cache_control, "no-store");
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     reply_and_close(ctx, std::move(stream), peer, http::status::method_not_allowed,
@@ -238,7 +238,7 @@ void reply_and_close(const ContextPtr& ctx, TlsStream stream, const Peer& peer, 
   ctx->hub.count("handshake_failures_total", "status", std::to_string(code));
   if (counts_as_failure) ctx->limiter.record_failure(peer.ip);
   http::response<http::string_body> res{status, 11};
-  res.set(http::field::server, "gwprobe-relay");
+  res.set(http::field::server, kServerName);
   res.set(http::field::content_type, "text/plain; charset=utf-8");
   res.keep_alive(false);
   res.body() = std::move(body);

@@ -53,7 +53,7 @@ class ControlSession : public ListenerLink,
     // that moment is never told 404. What is offered meanwhile waits for the handshake.
     // (The decorator lives as long as the stream, a member: `this` is safe, and small.)
     ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
-      res.set(http::field::server, "gwprobe-relay");
+      res.set(http::field::server, kServerName);
       if (res.result() == http::status::switching_protocols) go_online();
     }));
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
@@ -445,7 +445,7 @@ class Splice : public Closable, public std::enable_shared_from_this<Splice> {
       // The sender still waits for its 101: tell it the listener side failed.
       net::dispatch(sender_.get_executor(), [self = shared_from_this()] {
         http::response<http::string_body> res{http::status::bad_gateway, 11};
-        res.set(http::field::server, "gwprobe-relay");
+        res.set(http::field::server, kServerName);
         res.body() = "the listener's rendezvous failed\n";
         res.keep_alive(false);
         res.prepare_payload();
