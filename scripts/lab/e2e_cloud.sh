@@ -42,6 +42,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' TERM INT
 
+wait_for() {  # wait_for LOG EVENT WHAT PID: up to 10 s for EVENT in LOG while PID lives
+  local _
+  for _ in $(seq 1 100); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$4" 2>/dev/null || { echo "$3 exited:"; cat "$1"; exit 1; }
+    sleep 0.1
+  done
+  echo "$3 did not log $2 within 10 s:"
+  cat "$1"
+  exit 1
+}
+
 if [ "$mode" = keys-only ]; then
   echo "$mode" >"$LAB_DIR/cloud/ready"
   exec sleep 3600
@@ -50,11 +62,7 @@ fi
 "$GWPROBE" relay --listen "$LAB_HC_IP:443" --cert "$LAB_CHAIN" --key "$LAB_LEAF_KEY" \
   --keys-file "$d/keys.toml" 2>"$d/relay.log" &
 pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q relay_listening "$d/relay.log" 2>/dev/null && break
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "relay exited:"; cat "$d/relay.log"; exit 1; }
-  sleep 0.1
-done
+wait_for "$d/relay.log" relay_listening "the relay" "${pids[0]}"
 
 if [ "$mode" = relay+gateway ]; then
   "$GWPROBE" gateway keygen --out "$d" >/dev/null
@@ -73,15 +81,9 @@ DS
     --key-name gateway --key-file "$d/gateway.key" --ca-file "$LAB_CA" \
     --datasources "$d/datasources.toml" --identity "$d/gateway-identity.key" 2>"$d/gateway.log" &
   pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q gateway_connected "$d/gateway.log" 2>/dev/null && break
-    kill -0 "${pids[1]}" 2>/dev/null || { echo "gateway exited:"; cat "$d/gateway.log"; exit 1; }
-    sleep 0.1
-  done
-  grep -q gateway_connected "$d/gateway.log" || { echo "gateway not connected:"; cat "$d/gateway.log"; exit 1; }
+  wait_for "$d/gateway.log" gateway_connected "the gateway" "${pids[1]}"
   # And the relay's own word that it registered the gateway (logged as it answers the 101).
-  for _ in $(seq 1 50); do grep -q listener_online "$d/relay.log" && break; sleep 0.1; done
-  grep -q listener_online "$d/relay.log" || { echo "the relay never registered the gateway:"; cat "$d/relay.log"; exit 1; }
+  wait_for "$d/relay.log" listener_online "the relay" "${pids[0]}"
 fi
 echo "$mode" >"$LAB_DIR/cloud/ready"
 wait
